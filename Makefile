@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make              build the static dependencies (once) and snp-unseal
+# make check        every test, plain and under ASan+UBSan
+# make install      DESTDIR=... PREFIX=...
+# make clean        our objects; `make distclean` also drops build/deps
+# V=1               show the full commands
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+
+BUILD := build
+DEPS_DIR := $(BUILD)/deps
+DEPS := $(DEPS_DIR)/prefix
+DEPS_STAMP := $(DEPS_DIR)/stamp
+DEPS_INPUTS := deps/pins deps/sources.list deps/mbedtls_config.h deps/fetch deps/build
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+CC ?= cc
+OPTFLAGS ?= -O2
+WARNFLAGS := -Wall -Wextra -Werror
+HARDENFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CPPFLAGS_ALL := -I. -I$(BUILD)/gen -isystem $(DEPS)/include -DSNP_UNSEAL_VERSION='"$(VERSION)"'
+CFLAGS_ALL := -std=gnu11 $(WARNFLAGS) $(OPTFLAGS) $(HARDENFLAGS) \
+	-ffunction-sections -fdata-sections -MMD -MP $(CFLAGS)
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+
+# Order matters for static linking: users before what they use. json-c,
+# libuuid and libblkid are Debian's static archives (-l: picks the .a).
+DEP_LIBS := -L$(DEPS)/lib -l:libcryptsetup.a -l:libdevmapper.a -l:libjson-c.a \
+	-l:libuuid.a -l:libblkid.a -l:libmbedtls.a -l:libmbedx509.a \
+	-l:libmbedcrypto.a -lpthread -lm
+
+AGENT_SRCS := agent/main.c agent/version.c
+# Code the tests exercise: every library directory's sources (none yet).
+LIB_SRCS :=
+TEST_SRCS := tests/harness.c $(wildcard tests/unit/*_test.c)
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+AGENT_OBJS := $(call obj,obj,$(AGENT_SRCS) $(LIB_SRCS))
+TEST_OBJS := $(call obj,obj,$(TEST_SRCS) $(LIB_SRCS))
+ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
+
+all: $(BUILD)/snp-unseal
+
+$(DEPS_STAMP): $(DEPS_INPUTS)
+	$(call say,DEPS,$(DEPS))
+	$(Q)deps/build $(DEPS_DIR)
+
+# Versions of what deps/build produced, known only after it ran.
+$(BUILD)/gen/dep_versions.h: $(DEPS_STAMP)
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)v=$$(sed -n 's/^Version: //p' $(DEPS)/lib/pkgconfig/libcryptsetup.pc) && \
+		test -n "$$v" && \
+		printf '#define LIBCRYPTSETUP_VERSION "%s"\n' "$$v" >$@
+
+$(call obj,obj,agent/version.c): $(BUILD)/gen/dep_versions.h
+
+$(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c $(DEPS_STAMP)
+	$(call say,CC-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(SANFLAGS) -c -o $@ $<
+
+# The agent is fully static: it runs in an initrd with no libraries of its own.
+$(BUILD)/snp-unseal: $(AGENT_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -static -Wl,--gc-sections -Wl,-Map,$@.map $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# Tests link the same static archives, against a dynamic libc (ASan needs it).
+$(BUILD)/bin/unit-tests: $(TEST_OBJS)
+	$(call say,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/bin/unit-tests-asan: $(ASAN_TEST_OBJS)
+	$(call say,LD-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+check: $(BUILD)/snp-unseal $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
+	$(Q)tests/run $(BUILD)
+
+install: $(BUILD)/snp-unseal
+	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
+	$(Q)install -D -m 0755 $(BUILD)/snp-unseal $(DESTDIR)$(SBINDIR)/snp-unseal
+
+clean:
+	$(call say,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/bin $(BUILD)/gen $(BUILD)/snp-unseal $(BUILD)/snp-unseal.map
+
+distclean: clean
+	$(Q)rm -rf $(BUILD)
+
+.PHONY: all check install clean distclean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)

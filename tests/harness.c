@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+
+/* Set by the linker around everything TEST() put in the section. */
+extern const struct test_case *__start_snp_tests[];
+extern const struct test_case *__stop_snp_tests[];
+
+enum { TEST_TIME_LIMIT_S = 120 };
+
+static const struct test_case *current;
+static char tmpdir[PATH_MAX];
+static int failures;
+
+int test_check(int ok, const char *file, int line, const char *expr)
+{
+	if (!ok) {
+		fprintf(stderr, "    %s:%d: check failed: %s\n", file, line, expr);
+		failures++;
+	}
+	return ok;
+}
+
+static void print_hex(const char *label, const uint8_t *p, size_t len)
+{
+	fprintf(stderr, "      %s ", label);
+	for (size_t i = 0; i < len; i++)
+		fprintf(stderr, "%02x", p[i]);
+	fputc('\n', stderr);
+}
+
+int test_check_mem(const void *got, const void *want, size_t len,
+		   const char *file, int line, const char *expr)
+{
+	if (!test_check(!memcmp(got, want, len), file, line, expr)) {
+		print_hex("got: ", got, len);
+		print_hex("want:", want, len);
+		return 0;
+	}
+	return 1;
+}
+
+int test_check_str(const char *got, const char *want,
+		   const char *file, int line, const char *expr)
+{
+	int ok = got && want && !strcmp(got, want);
+
+	if (!test_check(ok, file, line, expr)) {
+		fprintf(stderr, "      got:  %s\n      want: %s\n",
+			got ? got : "(null)", want ? want : "(null)");
+		return 0;
+	}
+	return 1;
+}
+
+const char *test_tmpdir(void)
+{
+	return tmpdir;
+}
+
+const char *test_path(const char *name)
+{
+	static char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		fprintf(stderr, "    test_path: '%s' is too long\n", name);
+		exit(1);
+	}
+	return path;
+}
+
+size_t test_unhex(const char *hex, uint8_t *out, size_t out_size)
+{
+	size_t len = strlen(hex);
+
+	if (len % 2 || len / 2 > out_size) {
+		fprintf(stderr, "    test_unhex: bad length %zu\n", len);
+		exit(1);
+	}
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned int byte;
+
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+			fprintf(stderr, "    test_unhex: bad hex at %zu\n", 2 * i);
+			exit(1);
+		}
+		out[i] = (uint8_t)byte;
+	}
+	return len / 2;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int run_child(const struct test_case *tc)
+{
+	current = tc;
+	alarm(TEST_TIME_LIMIT_S);
+	tc->fn();
+	fflush(NULL);
+	return failures ? 1 : 0;
+}
+
+/* Returns 1 when the test passed. */
+static int run_one(const struct test_case *tc)
+{
+	const char *base = getenv("TMPDIR");
+	int status;
+	pid_t pid;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/snp-unseal-test.XXXXXX",
+		 base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "FAIL %s: mkdtemp: %s\n", tc->name, strerror(errno));
+		return 0;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "FAIL %s: fork: %s\n", tc->name, strerror(errno));
+		return 0;
+	}
+	if (pid == 0)
+		_exit(run_child(tc));
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		printf("ok   %s\n", tc->name);
+		return 1;
+	}
+	if (WIFSIGNALED(status))
+		printf("FAIL %s (%s%s)\n", tc->name, strsignal(WTERMSIG(status)),
+		       WTERMSIG(status) == SIGALRM ? ": over the time limit" : "");
+	else
+		printf("FAIL %s (%s)\n", tc->name, tc->file);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	unsigned int passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (const struct test_case **tc = __start_snp_tests; tc < __stop_snp_tests; tc++) {
+		if (filter && !strstr((*tc)->name, filter))
+			continue;
+		if (run_one(*tc))
+			passed++;
+		else
+			failed++;
+	}
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,44 @@
+# shellcheck shell=sh
+# Helpers for shell test suites: source it, call t_ok / t_fail per check,
+# end with t_done. The last line is "N passed, N failed" like the C runner.
+
+t_passed=0
+t_failed=0
+
+t_ok() {
+	t_passed=$((t_passed + 1))
+	echo "ok   $1"
+}
+
+t_fail() {
+	t_failed=$((t_failed + 1))
+	echo "FAIL $1"
+	shift
+	for line in "$@"; do
+		echo "    $line"
+	done
+}
+
+# t_check NAME CMD...: passes when CMD succeeds.
+t_check() {
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		t_ok "$name"
+	else
+		t_fail "$name" "command failed: $*" "$out"
+	fi
+}
+
+# t_contains NAME HAYSTACK NEEDLE
+t_contains() {
+	case $2 in
+	*"$3"*) t_ok "$1" ;;
+	*) t_fail "$1" "expected to find: $3" "in: $2" ;;
+	esac
+}
+
+t_done() {
+	echo "$t_passed passed, $t_failed failed"
+	[ "$t_failed" -eq 0 ]
+}
