@@ -30,6 +30,21 @@ t_check() {
 	fi
 }
 
+# t_status NAME WANT CMD...: passes when CMD exits with WANT ("nonzero" for
+# any failure). Its output, stdout and stderr, is left in $t_out.
+t_status() {
+	name=$1 want=$2
+	shift 2
+	status=0
+	t_out=$("$@" 2>&1) || status=$?
+	case $want:$status in
+	nonzero:0) t_fail "$name" "exit 0, wanted a failure" "$t_out" ;;
+	nonzero:*) t_ok "$name" ;;
+	"$status:$status") t_ok "$name" ;;
+	*) t_fail "$name" "exit $status, wanted $want" "$t_out" ;;
+	esac
+}
+
 # t_contains NAME HAYSTACK NEEDLE
 t_contains() {
 	case $2 in
