@@ -2,6 +2,7 @@
 #
 # make              build the static dependencies (once) and snp-unseal
 # make check        every test, plain and under ASan+UBSan
+# make bench        print the figures the benchmarks measure (sizes, times)
 # make install      DESTDIR=... PREFIX=...
 # make clean        our objects; `make distclean` also drops build/deps
 # V=1               show the full commands
@@ -11,6 +12,7 @@ VERSION := 0.1.0
 PREFIX ?= /usr
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 
 BUILD := build
 DEPS_DIR := $(BUILD)/deps
@@ -98,9 +100,14 @@ $(BUILD)/bin/unit-tests-asan: $(ASAN_TEST_OBJS)
 check: $(BUILD)/snp-unseal $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
+bench: $(BUILD)/snp-unseal
+	$(Q)for b in tests/bench/*; do $$b $(BUILD) || exit 1; done
+
 install: $(BUILD)/snp-unseal
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
 	$(Q)install -D -m 0755 $(BUILD)/snp-unseal $(DESTDIR)$(SBINDIR)/snp-unseal
+	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-unseal.8)
+	$(Q)install -D -m 0644 docs/snp-unseal.8 $(DESTDIR)$(MANDIR)/man8/snp-unseal.8
 
 clean:
 	$(call say,CLEAN,$(BUILD))
@@ -109,7 +116,7 @@ clean:
 distclean: clean
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all check install clean distclean
+.PHONY: all check bench install clean distclean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)

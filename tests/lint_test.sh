@@ -5,7 +5,7 @@ set -eu
 
 cd "$TOP"
 for script in deps/fetch deps/build deps/install-build-deps .ci/run tests/run \
-	tests/lib.sh tests/*_test.sh; do
+	tests/lib.sh tests/*_test.sh tests/bench/*; do
 	t_check "shellcheck $script" shellcheck -s sh -x "$script"
 done
 t_done
