@@ -57,6 +57,9 @@ ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
 
 all: $(BUILD)/snp-unseal
 
+# Tests find their fixtures under tests/ wherever they are run from.
+$(TEST_OBJS) $(ASAN_TEST_OBJS): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
+
 $(DEPS_STAMP): $(DEPS_INPUTS)
 	$(call say,DEPS,$(DEPS))
 	$(Q)deps/build $(DEPS_DIR)
