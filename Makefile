@@ -28,7 +28,6 @@ Q := @
 say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-CC ?= cc
 OPTFLAGS ?= -O2
 WARNFLAGS := -Wall -Wextra -Werror
 HARDENFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
