@@ -6,6 +6,7 @@
  * socketpair, with the fixtures in tests/data/tls.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -153,7 +154,7 @@ static void serve(int fd)
 	if (!r)
 		mbedtls_ssl_close_notify(&server.ssl);
 	end_free(&server);
-	_exit(r ? 1 : 0);
+	exit(r ? 1 : 0);
 }
 
 /* Run a server in a child and a client here; returns the client's handshake result. */
