@@ -30,8 +30,8 @@ t_contains "ldd says not a dynamic executable" "$t_out" "not a dynamic executabl
 # make install puts the agent and its man page under DESTDIR and PREFIX.
 dest=$(mktemp -d)
 t_check "make install succeeds" make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$dest" PREFIX=/opt/su install
-if [ -x "$dest/opt/su/sbin/snp-unseal" ]; then t_ok "install puts the agent in PREFIX/sbin"; else t_fail "install puts the agent in PREFIX/sbin" "missing"; fi
-if [ -f "$dest/opt/su/share/man/man8/snp-unseal.8" ]; then t_ok "install puts the man page in section 8"; else t_fail "install puts the man page in section 8" "missing"; fi
+t_check "install puts the agent in PREFIX/sbin" test -x "$dest/opt/su/sbin/snp-unseal"
+t_check "install puts the man page in section 8" test -f "$dest/opt/su/share/man/man8/snp-unseal.8"
 t_status "the installed agent runs" 0 "$dest/opt/su/sbin/snp-unseal" --version
 rm -rf "$dest"
 

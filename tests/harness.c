@@ -18,7 +18,6 @@ extern const struct test_case *__stop_snp_tests[];
 
 enum { TEST_TIME_LIMIT_S = 120 };
 
-static const struct test_case *current;
 static char tmpdir[PATH_MAX];
 static int failures;
 
@@ -109,7 +108,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 
 static int run_child(const struct test_case *tc)
 {
-	current = tc;
 	alarm(TEST_TIME_LIMIT_S);
 	tc->fn();
 	fflush(NULL);

@@ -72,19 +72,26 @@ static void end_free(struct tls_end *e)
 		close(e->fd);
 }
 
-/* Set up one end; the server loads its chain and key, the client the CA. */
-static int end_init(struct tls_end *e, int endpoint, int fd, const char *hostname)
+/* Make every context of an end valid to free, whatever happens next. */
+static void end_setup(struct tls_end *e)
 {
-	int r;
-
 	mbedtls_entropy_init(&e->entropy);
 	mbedtls_ctr_drbg_init(&e->drbg);
 	mbedtls_ssl_config_init(&e->conf);
 	mbedtls_ssl_init(&e->ssl);
 	mbedtls_x509_crt_init(&e->certs);
 	mbedtls_pk_init(&e->key);
-	e->fd = fd;
+	e->fd = -1;
+}
 
+/* Configure one end: the server loads its chain and key, the client the CA. */
+static int end_configure(struct tls_end *e, int endpoint, int fd, const char *hostname)
+{
+	int r;
+
+	e->fd = fd;
+	if (psa_crypto_init() != PSA_SUCCESS)	/* TLS 1.3 runs on PSA */
+		return -1;
 	r = mbedtls_ctr_drbg_seed(&e->drbg, mbedtls_entropy_func, &e->entropy, NULL, 0);
 	if (!r)
 		r = mbedtls_ssl_config_defaults(&e->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -142,9 +149,8 @@ static void serve(int fd)
 	uint8_t value[EXPORTER_LEN];
 	int r;
 
-	r = psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
-	if (!r)
-		r = end_init(&server, MBEDTLS_SSL_IS_SERVER, fd, NULL);
+	end_setup(&server);
+	r = end_configure(&server, MBEDTLS_SSL_IS_SERVER, fd, NULL);
 	if (!r)
 		r = handshake(&server);
 	if (!r)
@@ -157,27 +163,30 @@ static void serve(int fd)
 	exit(r ? 1 : 0);
 }
 
-/* Run a server in a child and a client here; returns the client's handshake result. */
+/*
+ * Run a server in a child and a client here; returns the client's handshake
+ * result. The client can be freed whatever this returns.
+ */
 static int connect_pair(const char *hostname, struct tls_end *client, pid_t *server)
 {
 	int fds[2];
 
+	end_setup(client);
+	*server = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds))
 		return -1;
 	*server = fork();
-	if (*server < 0)
-		return -1;
 	if (*server == 0) {
 		close(fds[0]);
 		serve(fds[1]);
 	}
 	close(fds[1]);
-	if (psa_crypto_init() != PSA_SUCCESS)
-		return -1;
-	if (end_init(client, MBEDTLS_SSL_IS_CLIENT, fds[0], hostname)) {
-		client->fd = fds[0];
+	if (*server < 0) {
+		close(fds[0]);
 		return -1;
 	}
+	if (end_configure(client, MBEDTLS_SSL_IS_CLIENT, fds[0], hostname))
+		return -1;
 	return handshake(client);
 }
 
