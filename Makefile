@@ -43,18 +43,28 @@ DEP_LIBS := -L$(DEPS)/lib -l:libcryptsetup.a -l:libdevmapper.a -l:libjson-c.a \
 	-l:libuuid.a -l:libblkid.a -l:libmbedtls.a -l:libmbedx509.a \
 	-l:libmbedcrypto.a -lpthread -lm
 
-AGENT_SRCS := agent/main.c agent/version.c
-# Code the tests exercise: every library directory's sources (none yet).
-LIB_SRCS :=
+# snp/ is shared by agent and broker. snp/sim/ is the firmware simulator's
+# core: it holds signing keys, so only snp-sim and the tests link it.
+SNP_SRCS := $(wildcard snp/*.c)
+SIM_SRCS := $(filter-out snp/sim/main.c,$(wildcard snp/sim/*.c))
+AGENT_SRCS := $(wildcard agent/*.c) $(SNP_SRCS)
+BROKER_SRCS := $(wildcard broker/*.c) $(SNP_SRCS)
+SIMD_SRCS := $(wildcard snp/sim/main.c) $(SIM_SRCS) $(SNP_SRCS)
+# Code the tests exercise: every library directory's sources.
+LIB_SRCS := $(SNP_SRCS) $(SIM_SRCS)
 TEST_SRCS := tests/harness.c $(wildcard tests/unit/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-AGENT_OBJS := $(call obj,obj,$(AGENT_SRCS) $(LIB_SRCS))
+AGENT_OBJS := $(call obj,obj,$(AGENT_SRCS))
+BROKER_OBJS := $(call obj,obj,$(BROKER_SRCS))
+SIMD_OBJS := $(call obj,obj,$(SIMD_SRCS))
 TEST_OBJS := $(call obj,obj,$(TEST_SRCS) $(LIB_SRCS))
 ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
 
-all: $(BUILD)/snp-unseal
+PROGRAMS := $(BUILD)/snp-unseal $(BUILD)/snp-keybroker $(BUILD)/snp-sim
+
+all: $(PROGRAMS)
 
 # Tests find their fixtures under tests/ wherever they are run from.
 $(TEST_OBJS) $(ASAN_TEST_OBJS): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
@@ -88,6 +98,15 @@ $(BUILD)/snp-unseal: $(AGENT_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) -static -Wl,--gc-sections -Wl,-Map,$@.map $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
+# The broker and the simulator run on the owner's host: dynamic glibc.
+$(BUILD)/snp-keybroker: $(BROKER_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/snp-sim: $(SIMD_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
 # Tests link the same static archives, against a dynamic libc (ASan needs it).
 $(BUILD)/bin/unit-tests: $(TEST_OBJS)
 	$(call say,LD,$@)
@@ -99,21 +118,24 @@ $(BUILD)/bin/unit-tests-asan: $(ASAN_TEST_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-check: $(BUILD)/snp-unseal $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
+check: $(PROGRAMS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
-bench: $(BUILD)/snp-unseal
+bench: $(PROGRAMS)
 	$(Q)for b in tests/bench/*; do $$b $(BUILD) || exit 1; done
 
-install: $(BUILD)/snp-unseal
+install: $(BUILD)/snp-unseal $(BUILD)/snp-keybroker
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
 	$(Q)install -D -m 0755 $(BUILD)/snp-unseal $(DESTDIR)$(SBINDIR)/snp-unseal
+	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-keybroker)
+	$(Q)install -D -m 0755 $(BUILD)/snp-keybroker $(DESTDIR)$(SBINDIR)/snp-keybroker
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-unseal.8)
 	$(Q)install -D -m 0644 docs/snp-unseal.8 $(DESTDIR)$(MANDIR)/man8/snp-unseal.8
 
 clean:
 	$(call say,CLEAN,$(BUILD))
-	$(Q)rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/bin $(BUILD)/gen $(BUILD)/snp-unseal $(BUILD)/snp-unseal.map
+	$(Q)rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/bin $(BUILD)/gen $(BUILD)/fuzz \
+		$(PROGRAMS) $(BUILD)/snp-unseal.map
 
 distclean: clean
 	$(Q)rm -rf $(BUILD)

@@ -57,6 +57,7 @@
 #define MBEDTLS_ECDSA_DETERMINISTIC
 #define MBEDTLS_HMAC_DRBG_C
 #define MBEDTLS_RSA_C
+#define MBEDTLS_GENPRIME
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21
 #define MBEDTLS_PK_C
@@ -67,6 +68,7 @@
 #define MBEDTLS_OID_C
 #define MBEDTLS_BASE64_C
 #define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
 
 /* X.509 certificate parsing and chain verification. */
 #define MBEDTLS_X509_USE_C

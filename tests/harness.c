@@ -4,9 +4,11 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@ extern const struct test_case *__start_snp_tests[];
 extern const struct test_case *__stop_snp_tests[];
 
 enum { TEST_TIME_LIMIT_S = 120 };
+/* A child that exits with this status skipped its test. */
+enum { TEST_EXIT_SKIP = 77 };
 
 static char tmpdir[PATH_MAX];
 static int failures;
@@ -99,6 +103,66 @@ size_t test_unhex(const char *hex, uint8_t *out, size_t out_size)
 	return len / 2;
 }
 
+const char *test_shared_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("SNP_SHARED_TESTDATA");
+	struct stat st;
+
+	if (env && *env)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else
+		snprintf(dir, sizeof(dir), "%s/../../shared/testdata", TESTS_DIR);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return NULL;
+	return dir;
+}
+
+void test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "    skipped: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(NULL);
+	exit(failures ? 1 : TEST_EXIT_SKIP);
+}
+
+uint8_t *test_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(max + 1);
+	size_t n;
+
+	if (!f || !buf) {
+		fprintf(stderr, "    test_read_file: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		fprintf(stderr, "    test_read_file: %s: unreadable or over %zu bytes\n",
+			path, max);
+		exit(1);
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+uint8_t *test_read_shared(const char *rel, size_t max, size_t *len)
+{
+	const char *dir = test_shared_dir();
+	char path[PATH_MAX];
+
+	if (!dir)
+		test_skip("../shared/testdata is absent, so %s cannot be read", rel);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return test_read_file(path, max, len);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
 			struct FTW *ftw)
 {
@@ -114,7 +178,7 @@ static int run_child(const struct test_case *tc)
 	return failures ? 1 : 0;
 }
 
-/* Returns 1 when the test passed. */
+/* Returns 1 when the test passed, 2 when it skipped. */
 static int run_one(const struct test_case *tc)
 {
 	const char *base = getenv("TMPDIR");
@@ -144,6 +208,10 @@ static int run_one(const struct test_case *tc)
 		printf("ok   %s\n", tc->name);
 		return 1;
 	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == TEST_EXIT_SKIP) {
+		printf("skip %s\n", tc->name);
+		return 2;
+	}
 	if (WIFSIGNALED(status))
 		printf("FAIL %s (%s%s)\n", tc->name, strsignal(WTERMSIG(status)),
 		       WTERMSIG(status) == SIGALRM ? ": over the time limit" : "");
@@ -155,17 +223,21 @@ static int run_one(const struct test_case *tc)
 int main(int argc, char *argv[])
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
-	unsigned int passed = 0, failed = 0;
+	unsigned int passed = 0, failed = 0, skipped = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (const struct test_case **tc = __start_snp_tests; tc < __stop_snp_tests; tc++) {
 		if (filter && !strstr((*tc)->name, filter))
 			continue;
-		if (run_one(*tc))
-			passed++;
-		else
-			failed++;
+		switch (run_one(*tc)) {
+		case 1: passed++; break;
+		case 2: skipped++; break;
+		default: failed++; break;
+		}
 	}
-	printf("%u passed, %u failed\n", passed, failed);
+	if (skipped)
+		printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+	else
+		printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

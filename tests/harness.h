@@ -47,6 +47,18 @@ int test_check_str(const char *got, const char *want,
 const char *test_tmpdir(void);
 /* test_tmpdir()/name in a static buffer (valid until the next call). */
 const char *test_path(const char *name);
+/*
+ * The directory of the shared real-world test data (../shared/testdata
+ * next to the checkout, or $SNP_SHARED_TESTDATA), or NULL when absent.
+ */
+const char *test_shared_dir(void);
+/* End the test as skipped, saying why (it counts as neither pass nor fail). */
+void test_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Read a whole file (at most max bytes) into a malloc'd buffer; exits on error. */
+uint8_t *test_read_file(const char *path, size_t max, size_t *len);
+/* Like test_read_file, for a path under test_shared_dir(); skips when absent. */
+uint8_t *test_read_shared(const char *rel, size_t max, size_t *len);
+
 /* Decode a hex string into out; returns its length in bytes (exits on bad hex). */
 size_t test_unhex(const char *hex, uint8_t *out, size_t out_size);
 

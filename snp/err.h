@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SNP_ERR_H
+#define SNP_ERR_H
+
+/*
+ * Errors of the snp/ library. Functions return 0 or a negative errno and,
+ * when given a struct snp_err, fill it with one sentence naming what was
+ * wrong (the field, the offset, the value). Nothing in snp/ prints.
+ */
+#include <stddef.h>
+
+struct snp_err {
+	int code;		/* the negative errno the function returned */
+	char msg[320];
+};
+
+/* Set err (may be NULL) and return code, so callers can `return snp_errf(...)`. */
+int snp_errf(struct snp_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Lowercase hex of len bytes into out (2*len+1 bytes); returns out. */
+char *snp_hex(char *out, const void *buf, size_t len);
+
+#endif
