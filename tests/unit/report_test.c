@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "snp/report.h"
+#include "snp/report_print.h"
 #include "tests/harness.h"
 
 static const char *const real_sets[] = {
@@ -233,4 +234,72 @@ TEST(report_refuses_every_nonzero_reserved_byte)
 		CHECK(refused == tried);
 		free(buf);
 	}
+}
+
+/*
+ * The listing matches the golden file's field lines for every real set:
+ * each line from "version:" to "report_id_ma:" appears, in order.
+ */
+static int check_listing(const char *set, const char *golden_block)
+{
+	char *listing = NULL, *line, *save = NULL, *copy = strdup(golden_block);
+	const char *from;
+	size_t size = 0, len;
+	enum snp_product product;
+	struct snp_report r;
+	uint8_t *buf = read_report(set, &len);
+	FILE *out = open_memstream(&listing, &size);
+	int ok = 1;
+
+	if (!copy || !out || snp_report_parse(buf, len, &r, NULL))
+		return 0;
+	from = strstr(golden_block, "product: ") + strlen("product: ");
+	product = snp_product_from_name(from, strcspn(from, " "));
+	snp_report_print(out, &r, product);
+	fclose(out);
+	from = listing;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *at;
+
+		if (!strncmp(line, "report:", 7) || !strncmp(line, "product:", 8))
+			continue;
+		if (!strncmp(line, "ARK:", 4))
+			break;
+		at = strstr(from, line);
+		if (!at) {
+			fprintf(stderr, "      %s: missing or out of order: %s\n", set, line);
+			ok = 0;
+			continue;
+		}
+		from = at + strlen(line);
+	}
+	free(copy);
+	free(listing);
+	free(buf);
+	return ok;
+}
+
+TEST(report_listing_matches_golden_file)
+{
+	size_t len;
+	char *golden = (char *)test_read_shared("snp-real/EXPECTED-verify-output.txt",
+						1 << 20, &len);
+
+	golden[len] = '\0';
+	for (size_t i = 0; i < sizeof(real_sets) / sizeof(real_sets[0]); i++) {
+		char head[128], *start, *end;
+
+		snprintf(head, sizeof(head), "=== %s\n", real_sets[i]);
+		start = strstr(golden, head);
+		if (!CHECK(start))
+			continue;
+		start += strlen(head);
+		end = strstr(start, "\n===");
+		if (end)
+			*end = '\0';
+		CHECK(check_listing(real_sets[i], start));
+		if (end)
+			*end = '\n';
+	}
+	free(golden);
 }
