@@ -118,7 +118,32 @@ $(BUILD)/bin/unit-tests-asan: $(ASAN_TEST_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-check: $(PROGRAMS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
+# libFuzzer harnesses live next to the code they fuzz (snp/fuzz/). They
+# and the code under test are built with clang; `make fuzz` runs each one
+# for FUZZ_SECONDS, `make check` briefly over its seeds.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_SRCS := $(wildcard snp/fuzz/*.c)
+FUZZ_BINS := $(patsubst snp/fuzz/%.c,$(BUILD)/fuzz/fuzz-%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(SNP_SRCS))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(DEPS_STAMP)
+	$(call say,CC-FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(CPPFLAGS) -std=gnu11 $(WARNFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/obj/snp/fuzz/%.o $(FUZZ_LIB_OBJS)
+	$(call say,LD-FUZZ,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DEP_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run $(BUILD) $(FUZZ_SECONDS)
+
+check: $(PROGRAMS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
 bench: $(PROGRAMS)
@@ -140,7 +165,9 @@ clean:
 distclean: clean
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all check bench install clean distclean
+.PHONY: all check bench fuzz fuzz-build install clean distclean
 .DELETE_ON_ERROR:
+# Keep chained objects (the fuzz harnesses') instead of deleting them as intermediate.
+.SECONDARY:
 
--include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/fuzz -name '*.d' 2>/dev/null)

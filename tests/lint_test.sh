@@ -4,7 +4,7 @@ set -eu
 . "$TOP/tests/lib.sh"
 
 cd "$TOP"
-for script in deps/fetch deps/build deps/install-build-deps .ci/run tests/run \
+for script in deps/fetch deps/build deps/install-build-deps .ci/run tests/run tests/fuzz/run \
 	tests/lib.sh tests/*_test.sh tests/bench/*; do
 	t_check "shellcheck $script" shellcheck -s sh -x "$script"
 done
