@@ -164,7 +164,7 @@ static int get_auto(const struct snp_provider_config *cfg,
 		    const struct snp_report_request *req, struct snp_report_result *res,
 		    const struct snp_deadline *dl, struct snp_err *err)
 {
-	struct snp_err tsm_why = { 0 };
+	struct snp_err tsm_why = { 0 }, dev_why = { 0 };
 	int ret;
 
 	ret = snp_tsm_probe(cfg, &tsm_why);
@@ -173,11 +173,13 @@ static int get_auto(const struct snp_provider_config *cfg,
 			return snp_errf(err, ret, "%s", tsm_why.msg);
 		return snp_tsm_get(cfg, req, res, dl, err);
 	}
-	ret = snp_sevguest_get(cfg, req, res, dl, err);
-	if (ret == -ENODEV && err)
+	ret = snp_sevguest_get(cfg, req, res, dl, &dev_why);
+	if (ret == -ENODEV)
 		return snp_errf(err, ret, "no SEV-SNP report provider here: %s; and %s",
-				tsm_why.msg, err->msg);
-	return ret;
+				tsm_why.msg, dev_why.msg);
+	if (ret)
+		return snp_errf(err, ret, "%s", dev_why.msg);
+	return 0;
 }
 
 static int dispatch(const struct snp_provider_config *cfg,
