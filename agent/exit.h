@@ -10,6 +10,11 @@ enum snp_unseal_exit {
 	EXIT_OK = 0,
 	EXIT_FAILURE_OTHER = 1,	/* anything not covered below */
 	EXIT_USAGE = 2,		/* bad command line or configuration */
+	EXIT_NO_PROVIDER = 3,	/* no way to get a report: no configfs-tsm, no
+				 * /dev/sev-guest (not an SEV-SNP guest, or a
+				 * module is missing) */
+	EXIT_REPORT_FAILED = 4,	/* a report provider is there but the request
+				 * failed, or its answer is no valid report */
 };
 
 #endif

@@ -7,14 +7,19 @@
 #include <string.h>
 
 #include "agent/exit.h"
+#include "agent/report_cmd.h"
 #include "agent/version.h"
 
 static void print_usage(FILE *out)
 {
 	fputs("Usage: snp-unseal [--help | --version]\n"
+	      "       snp-unseal report [OPTIONS]   (see 'snp-unseal report --help')\n"
 	      "\n"
 	      "Unlock LUKS2 volumes at boot with a disk key that the owner's\n"
 	      "attestation service releases against an AMD SEV-SNP report.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  report         get an SEV-SNP attestation report and show or save it\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -35,6 +40,8 @@ int main(int argc, char *argv[])
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	if (argc == 2 && is_option(argv[1], "-h", "--help")) {
 		print_usage(stdout);
 		return fflush(stdout) ? EXIT_FAILURE_OTHER : EXIT_OK;

@@ -49,6 +49,12 @@ int snp_simprov_get(const struct snp_provider_config *cfg,
 		return ret;
 	memcpy(sreq.user_data, req->report_data, sizeof(sreq.user_data));
 	ret = snp_sim_call(cfg->sim_addr, &sreq, &resp, snp_deadline_left_ms(dl), err);
+	/* -ENODEV is kept for "no provider on this machine"; this one was named. */
+	if (ret == -ENODEV) {
+		ret = -ENXIO;
+		if (err)
+			err->code = ret;
+	}
 	if (!ret)
 		ret = check_answer(cfg->sim_addr, &resp, err);
 	if (!ret) {
