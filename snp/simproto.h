@@ -76,4 +76,19 @@ int snp_sim_call(const char *addr, const struct snp_sim_request *req,
 		 struct snp_err *err);
 void snp_sim_response_free(struct snp_sim_response *resp);
 
+/*
+ * Strict decoding of a whole response to a request of the given type
+ * (what snp_sim_call checks): magic, version, reserved bytes zero,
+ * report_len 0x4A0 on status 0 and 0 otherwise, certs_len at most
+ * SNP_SIM_CERTS_MAX and 0 unless type 2, and exactly len bytes in all.
+ */
+int snp_sim_response_decode(const uint8_t *buf, size_t len, uint32_t type,
+			    struct snp_sim_response *resp, struct snp_err *err);
+/*
+ * The simulator's side: resp as bytes (header, report, certificate table)
+ * in a malloc'd *out of *len bytes.
+ */
+int snp_sim_response_encode(const struct snp_sim_response *resp, uint8_t **out,
+			    size_t *len, struct snp_err *err);
+
 #endif

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The wire protocol of the SNP firmware simulator (layout in
+ * snp/simproto.h) and the guest's client. The client bounds every wait by
+ * one deadline: a simulator that is gone, stuck or slow makes the call
+ * fail with -ETIMEDOUT, never hang.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snp/simaddr.h"
+#include "snp/simproto.h"
+
+static const char req_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'Q' };
+static const char resp_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'S' };
+
+enum {
+	REQ_OFF_VERSION = 8,
+	REQ_OFF_TYPE = 12,
+	REQ_OFF_VMPL = 16,
+	REQ_OFF_RESERVED = 20,
+	REQ_OFF_USER_DATA = 32,
+	RESP_OFF_VERSION = 8,
+	RESP_OFF_STATUS = 12,
+	RESP_OFF_REPORT_LEN = 16,
+	RESP_OFF_CERTS_LEN = 20,
+	RESP_OFF_RESERVED = 24,
+	/* A stale response left in a device by an earlier, timed-out call. */
+	DRAIN_MAX = 1 << 20,
+};
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+/* Printable form of a magic that did not match, for the message. */
+static void show_magic(const uint8_t *p, char out[9])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+	out[8] = '\0';
+}
+
+void snp_sim_request_encode(const struct snp_sim_request *req,
+			    uint8_t out[SNP_SIM_REQ_SIZE])
+{
+	memset(out, 0, SNP_SIM_REQ_SIZE);
+	memcpy(out, req_magic, sizeof(req_magic));
+	put_le32(out + REQ_OFF_VERSION, SNP_SIM_PROTO_VERSION);
+	put_le32(out + REQ_OFF_TYPE, req->type);
+	put_le32(out + REQ_OFF_VMPL, req->vmpl);
+	memcpy(out + REQ_OFF_USER_DATA, req->user_data, SNP_REPORT_DATA_SIZE);
+}
+
+/*
+ * The VMPL is not checked here: like the PSP, the simulator answers a bad
+ * one with a firmware status (INVALID_PARAM), not a protocol error.
+ */
+int snp_sim_request_decode(const uint8_t *buf, size_t len,
+			   struct snp_sim_request *req, struct snp_err *err)
+{
+	char magic[9];
+	uint32_t version, type;
+
+	memset(req, 0, sizeof(*req));
+	if (len != SNP_SIM_REQ_SIZE)
+		return snp_errf(err, -EBADMSG, "simulator request is %zu bytes; it must be %d",
+				len, SNP_SIM_REQ_SIZE);
+	if (memcmp(buf, req_magic, sizeof(req_magic))) {
+		show_magic(buf, magic);
+		return snp_errf(err, -EBADMSG,
+				"simulator request magic is \"%s\"; expected \"SNPSIMRQ\"", magic);
+	}
+	version = get_le32(buf + REQ_OFF_VERSION);
+	if (version != SNP_SIM_PROTO_VERSION)
+		return snp_errf(err, -EPROTONOSUPPORT,
+				"simulator request protocol version is %u; only %d is known",
+				version, SNP_SIM_PROTO_VERSION);
+	type = get_le32(buf + REQ_OFF_TYPE);
+	if (type != SNP_SIM_REQ_REPORT && type != SNP_SIM_REQ_EXT_REPORT)
+		return snp_errf(err, -EBADMSG,
+				"simulator request type is %u; only 1 (report) and 2 (extended report) exist",
+				type);
+	if (!all_zero(buf + REQ_OFF_RESERVED, REQ_OFF_USER_DATA - REQ_OFF_RESERVED))
+		return snp_errf(err, -EBADMSG,
+				"simulator request reserved bytes 20-31 are not zero");
+	req->type = type;
+	req->vmpl = get_le32(buf + REQ_OFF_VMPL);
+	memcpy(req->user_data, buf + REQ_OFF_USER_DATA, SNP_REPORT_DATA_SIZE);
+	return 0;
+}
+
+struct resp_header {
+	uint32_t status;
+	uint32_t report_len;
+	uint32_t certs_len;
+};
+
+static int check_lengths(uint32_t status, uint32_t report_len, uint32_t certs_len,
+			 uint32_t type, struct snp_err *err)
+{
+	if (status == 0 && report_len != SNP_REPORT_SIZE)
+		return snp_errf(err, -EBADMSG,
+				"simulator response has status 0 but report_len %u; it must be %d (0x%x)",
+				report_len, SNP_REPORT_SIZE, SNP_REPORT_SIZE);
+	if (status != 0 && (report_len || certs_len))
+		return snp_errf(err, -EBADMSG,
+				"simulator response has status 0x%x with report_len %u and certs_len %u; both must be 0",
+				status, report_len, certs_len);
+	if (certs_len > SNP_SIM_CERTS_MAX)
+		return snp_errf(err, -EMSGSIZE,
+				"simulator response certs_len is %u; at most %d (0x%x) is allowed",
+				certs_len, SNP_SIM_CERTS_MAX, SNP_SIM_CERTS_MAX);
+	if (certs_len && type != SNP_SIM_REQ_EXT_REPORT)
+		return snp_errf(err, -EBADMSG,
+				"simulator response carries a %u-byte certificate table for a plain report request",
+				certs_len);
+	return 0;
+}
+
+static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *h,
+			 struct snp_err *err)
+{
+	char magic[9];
+	uint32_t version;
+
+	if (memcmp(buf, resp_magic, sizeof(resp_magic))) {
+		show_magic(buf, magic);
+		return snp_errf(err, -EBADMSG,
+				"simulator response magic is \"%s\"; expected \"SNPSIMRS\"", magic);
+	}
+	version = get_le32(buf + RESP_OFF_VERSION);
+	if (version != SNP_SIM_PROTO_VERSION)
+		return snp_errf(err, -EPROTONOSUPPORT,
+				"simulator response protocol version is %u; only %d is known",
+				version, SNP_SIM_PROTO_VERSION);
+	if (!all_zero(buf + RESP_OFF_RESERVED, SNP_SIM_RESP_HDR_SIZE - RESP_OFF_RESERVED))
+		return snp_errf(err, -EBADMSG,
+				"simulator response reserved bytes 24-31 are not zero");
+	h->status = get_le32(buf + RESP_OFF_STATUS);
+	h->report_len = get_le32(buf + RESP_OFF_REPORT_LEN);
+	h->certs_len = get_le32(buf + RESP_OFF_CERTS_LEN);
+	return check_lengths(h->status, h->report_len, h->certs_len, type, err);
+}
+
+void snp_sim_response_free(struct snp_sim_response *resp)
+{
+	free(resp->certs);
+	resp->certs = NULL;
+	resp->certs_len = 0;
+}
+
+int snp_sim_response_decode(const uint8_t *buf, size_t len, uint32_t type,
+			    struct snp_sim_response *resp, struct snp_err *err)
+{
+	struct resp_header h;
+	size_t want;
+	int ret;
+
+	memset(resp, 0, sizeof(*resp));
+	if (len < SNP_SIM_RESP_HDR_SIZE)
+		return snp_errf(err, -EBADMSG,
+				"simulator response is %zu bytes, shorter than its %d-byte header",
+				len, SNP_SIM_RESP_HDR_SIZE);
+	ret = decode_header(buf, type, &h, err);
+	if (ret)
+		return ret;
+	want = (size_t)SNP_SIM_RESP_HDR_SIZE + h.report_len + h.certs_len;
+	if (len != want)
+		return snp_errf(err, -EBADMSG,
+				"simulator response is %zu bytes; its header says %zu", len, want);
+	if (h.certs_len) {
+		resp->certs = malloc(h.certs_len);
+		if (!resp->certs)
+			return snp_errf(err, -ENOMEM, "out of memory for the certificate table");
+		memcpy(resp->certs, buf + want - h.certs_len, h.certs_len);
+	}
+	memcpy(resp->report, buf + SNP_SIM_RESP_HDR_SIZE, h.report_len);
+	resp->status = h.status;
+	resp->report_len = h.report_len;
+	resp->certs_len = h.certs_len;
+	return 0;
+}
+
+int snp_sim_response_encode(const struct snp_sim_response *resp, uint8_t **out,
+			    size_t *len, struct snp_err *err)
+{
+	size_t n;
+	uint8_t *buf;
+	int ret;
+
+	*out = NULL;
+	*len = 0;
+	if (resp->report_len > SNP_REPORT_SIZE || resp->certs_len > SNP_SIM_CERTS_MAX)
+		return snp_errf(err, -EMSGSIZE,
+				"simulator response too large (report %zu, certificates %zu bytes)",
+				resp->report_len, resp->certs_len);
+	ret = check_lengths(resp->status, (uint32_t)resp->report_len,
+			    (uint32_t)resp->certs_len, SNP_SIM_REQ_EXT_REPORT, err);
+	if (ret)
+		return ret;
+	n = SNP_SIM_RESP_HDR_SIZE + resp->report_len + resp->certs_len;
+	buf = calloc(1, n);
+	if (!buf)
+		return snp_errf(err, -ENOMEM, "out of memory for a simulator response");
+	memcpy(buf, resp_magic, sizeof(resp_magic));
+	put_le32(buf + RESP_OFF_VERSION, SNP_SIM_PROTO_VERSION);
+	put_le32(buf + RESP_OFF_STATUS, resp->status);
+	put_le32(buf + RESP_OFF_REPORT_LEN, (uint32_t)resp->report_len);
+	put_le32(buf + RESP_OFF_CERTS_LEN, (uint32_t)resp->certs_len);
+	memcpy(buf + SNP_SIM_RESP_HDR_SIZE, resp->report, resp->report_len);
+	if (resp->certs_len)
+		memcpy(buf + SNP_SIM_RESP_HDR_SIZE + resp->report_len, resp->certs,
+		       resp->certs_len);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* One call's channel: the descriptor, its deadline and its name for messages. */
+struct chan {
+	int fd;
+	bool is_socket;
+	struct timespec deadline;
+	int timeout_ms;
+	char name[128];
+};
+
+static int remaining_ms(const struct chan *c)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(c->deadline.tv_sec - now.tv_sec) * 1000 +
+	     (c->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+/* Wait until fd is ready for events, within the call's deadline. */
+static int chan_wait(const struct chan *c, short events, const char *what,
+		     struct snp_err *err)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = events };
+	int n, left;
+
+	for (;;) {
+		left = remaining_ms(c);
+		n = poll(&pfd, 1, left);
+		if (n > 0)
+			break;
+		if (n == 0)
+			return snp_errf(err, -ETIMEDOUT,
+					"simulator at %s: no answer within %d ms (%s)",
+					c->name, c->timeout_ms, what);
+		if (errno != EINTR)
+			return snp_errf(err, -errno, "simulator at %s: poll: %s", c->name,
+					strerror(errno));
+	}
+	if ((pfd.revents & (POLLIN | POLLOUT)) == 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		return snp_errf(err, -ECONNRESET,
+				"simulator at %s: the other side is closed or not connected (%s)",
+				c->name, what);
+	return 0;
+}
+
+static int chan_write(const struct chan *c, const uint8_t *buf, size_t len,
+		      struct snp_err *err)
+{
+	size_t done = 0;
+	ssize_t n;
+	int ret;
+
+	while (done < len) {
+		ret = chan_wait(c, POLLOUT, "sending the request", err);
+		if (ret)
+			return ret;
+		if (c->is_socket)
+			n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
+		else
+			n = write(c->fd, buf + done, len - done);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return snp_errf(err, -errno, "simulator at %s: sending the request: %s",
+					c->name, strerror(errno));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int chan_read(const struct chan *c, uint8_t *buf, size_t len, const char *what,
+		     struct snp_err *err)
+{
+	size_t done = 0;
+	ssize_t n;
+	int ret;
+
+	while (done < len) {
+		ret = chan_wait(c, POLLIN, what, err);
+		if (ret)
+			return ret;
+		n = read(c->fd, buf + done, len - done);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return snp_errf(err, -errno, "simulator at %s: reading %s: %s",
+					c->name, what, strerror(errno));
+		if (n == 0)
+			return snp_errf(err, -ECONNRESET,
+					"simulator at %s closed the connection after %zu of %zu bytes of %s",
+					c->name, done, len, what);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int connect_socket(struct chan *c, const struct snp_sim_addr *a, struct snp_err *err)
+{
+	int soerr = 0;
+	socklen_t soerr_len = sizeof(soerr);
+	int ret;
+
+	c->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return snp_errf(err, -errno, "simulator at %s: socket: %s", c->name,
+				strerror(errno));
+	c->is_socket = true;
+	/* A Unix listener with a full backlog says EAGAIN: try again until the deadline. */
+	while (connect(c->fd, (const struct sockaddr *)&a->sa, a->sa_len)) {
+		if (errno == EINPROGRESS)
+			break;
+		if (errno == EINTR || (errno == EAGAIN && remaining_ms(c) > 0)) {
+			usleep(10000);
+			continue;
+		}
+		return snp_errf(err, -errno, "simulator at %s: connect: %s", c->name,
+				strerror(errno));
+	}
+	ret = chan_wait(c, POLLOUT, "connecting", err);
+	if (ret)
+		return ret;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) || soerr)
+		return snp_errf(err, soerr ? -soerr : -errno, "simulator at %s: connect: %s",
+				c->name, strerror(soerr ? soerr : errno));
+	return 0;
+}
+
+/* Throw away what an earlier call that gave up may have left in the port. */
+static void drain_device(int fd)
+{
+	uint8_t junk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < DRAIN_MAX) {
+		n = read(fd, junk, sizeof(junk));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
+static int open_device(struct chan *c, const struct snp_sim_addr *a, struct snp_err *err)
+{
+	struct stat st;
+
+	c->fd = open(a->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (c->fd < 0 && errno == ENXIO && !stat(a->path, &st) && S_ISSOCK(st.st_mode))
+		return snp_errf(err, -ENXIO, "%s is a socket; write unix:%s", a->path, a->path);
+	if (c->fd < 0)
+		return snp_errf(err, -errno, "simulator at %s: open: %s", c->name,
+				strerror(errno));
+	if (fstat(c->fd, &st) || !S_ISCHR(st.st_mode))
+		return snp_errf(err, -ENODEV,
+				"simulator at %s: not a character device (a virtio-serial port is one)",
+				c->name);
+	drain_device(c->fd);
+	return 0;
+}
+
+static int chan_open(struct chan *c, const char *addr, int timeout_ms, struct snp_err *err)
+{
+	struct snp_sim_addr a;
+	int ret;
+
+	c->fd = -1;
+	c->is_socket = false;
+	c->timeout_ms = timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += timeout_ms / 1000;
+	c->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (c->deadline.tv_nsec >= 1000000000) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000;
+	}
+	ret = snp_sim_addr_parse(addr, &a, err);
+	if (ret)
+		return ret;
+	snp_sim_addr_format(&a, c->name, sizeof(c->name));
+	if (a.kind == SNP_SIM_ADDR_CHARDEV)
+		return open_device(c, &a, err);
+	return connect_socket(c, &a, err);
+}
+
+static int read_response(const struct chan *c, uint32_t type,
+			 struct snp_sim_response *resp, struct snp_err *err)
+{
+	uint8_t hdr[SNP_SIM_RESP_HDR_SIZE];
+	struct resp_header h;
+	int ret;
+
+	ret = chan_read(c, hdr, sizeof(hdr), "the response header", err);
+	if (!ret)
+		ret = decode_header(hdr, type, &h, err);
+	if (!ret && h.report_len)
+		ret = chan_read(c, resp->report, h.report_len, "the report", err);
+	if (!ret && h.certs_len) {
+		resp->certs = malloc(h.certs_len);
+		if (!resp->certs)
+			return snp_errf(err, -ENOMEM, "out of memory for the certificate table");
+		resp->certs_len = h.certs_len;
+		ret = chan_read(c, resp->certs, h.certs_len, "the certificate table", err);
+	}
+	if (ret)
+		return ret;
+	resp->status = h.status;
+	resp->report_len = h.report_len;
+	return 0;
+}
+
+int snp_sim_call(const char *addr, const struct snp_sim_request *req,
+		 struct snp_sim_response *resp, int timeout_ms,
+		 struct snp_err *err)
+{
+	uint8_t buf[SNP_SIM_REQ_SIZE];
+	struct chan c;
+	int ret;
+
+	memset(resp, 0, sizeof(*resp));
+	if (timeout_ms <= 0)
+		return snp_errf(err, -EINVAL, "simulator call needs a positive timeout");
+	if (req->type != SNP_SIM_REQ_REPORT && req->type != SNP_SIM_REQ_EXT_REPORT)
+		return snp_errf(err, -EINVAL, "simulator request type %u is neither 1 nor 2",
+				req->type);
+	snp_sim_request_encode(req, buf);
+	ret = chan_open(&c, addr, timeout_ms, err);
+	if (!ret)
+		ret = chan_write(&c, buf, sizeof(buf), err);
+	if (!ret)
+		ret = read_response(&c, req->type, resp, err);
+	if (c.fd >= 0)
+		close(c.fd);
+	if (ret)
+		snp_sim_response_free(resp);
+	return ret;
+}
