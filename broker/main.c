@@ -7,13 +7,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/verify_cmd.h"
+
 static void print_usage(FILE *out)
 {
 	fputs("Usage: snp-keybroker COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  verify REPORT [--certs DIR | --cert-table FILE] [--product P] [--json]\n"
-	      "      verify one SEV-SNP attestation report offline\n",
+	      "  verify REPORT [--certs DIR] [--cert-table FILE] [--product P]\n"
+	      "         [--at TIME] [--trust-ark FILE] [--json]\n"
+	      "      verify one SEV-SNP attestation report offline and print every\n"
+	      "      field; exit 0 when it verified, 1 when not, 2 on bad input\n"
+	      "\n"
+	      "See snp-keybroker(8).\n",
 	      out);
 }
 
@@ -23,6 +29,10 @@ int main(int argc, char *argv[])
 		print_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "verify"))
+		return broker_verify_main(argc - 1, argv + 1);
+	if (argc >= 2)
+		fprintf(stderr, "snp-keybroker: unknown command '%s'\n", argv[1]);
 	print_usage(stderr);
 	return 2;
 }
