@@ -156,6 +156,8 @@ install: $(BUILD)/snp-unseal $(BUILD)/snp-keybroker
 	$(Q)install -D -m 0755 $(BUILD)/snp-keybroker $(DESTDIR)$(SBINDIR)/snp-keybroker
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-unseal.8)
 	$(Q)install -D -m 0644 docs/snp-unseal.8 $(DESTDIR)$(MANDIR)/man8/snp-unseal.8
+	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-keybroker.8)
+	$(Q)install -D -m 0644 docs/snp-keybroker.8 $(DESTDIR)$(MANDIR)/man8/snp-keybroker.8
 
 clean:
 	$(call say,CLEAN,$(BUILD))
