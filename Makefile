@@ -146,8 +146,19 @@ fuzz: $(FUZZ_BINS)
 check: $(PROGRAMS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
-bench: $(PROGRAMS)
-	$(Q)for b in tests/bench/*; do $$b $(BUILD) || exit 1; done
+# The verifier's benchmark program; tests/bench/verify-rate runs it.
+VERIFY_BENCH_OBJS := $(call obj,obj,tests/bench/verify_bench.c $(SNP_SRCS))
+$(call obj,obj,tests/bench/verify_bench.c): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
+
+$(BUILD)/bin/verify-bench: $(VERIFY_BENCH_OBJS)
+	$(call say,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# Every executable file in tests/bench/ (not the C sources there).
+bench: $(PROGRAMS) $(BUILD)/bin/verify-bench
+	$(Q)for b in tests/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; \
+		$$b $(BUILD) || exit 1; done
 
 install: $(BUILD)/snp-unseal $(BUILD)/snp-keybroker
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
