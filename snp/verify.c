@@ -87,30 +87,30 @@ const char *snp_check_name(enum snp_check check)
 
 const char *snp_check_status_name(enum snp_check_status status)
 {
-	switch (status) {
-	case SNP_STATUS_PASS:
-		return "pass";
-	case SNP_STATUS_FAIL:
-		return "FAIL";
-	case SNP_STATUS_SKIPPED:
-		return "skipped";
-	case SNP_STATUS_CACHED:
-		return "cached";
-	default:
-		return "not run";
-	}
+	static const char *const names[] = {
+		[SNP_STATUS_NOT_RUN] = "not run",
+		[SNP_STATUS_PASS] = "pass",
+		[SNP_STATUS_FAIL] = "FAIL",
+		[SNP_STATUS_SKIPPED] = "skipped",
+		[SNP_STATUS_CACHED] = "cached",
+	};
+
+	if ((unsigned int)status >= sizeof(names) / sizeof(names[0]))
+		return names[SNP_STATUS_NOT_RUN];
+	return names[status];
 }
 
 const char *snp_vek_type_name(enum snp_vek_type type)
 {
-	switch (type) {
-	case SNP_VEK_VCEK:
-		return "VCEK";
-	case SNP_VEK_VLEK:
-		return "VLEK";
-	default:
-		return "unknown";
-	}
+	static const char *const names[] = {
+		[SNP_VEK_UNKNOWN] = "unknown",
+		[SNP_VEK_VCEK] = "VCEK",
+		[SNP_VEK_VLEK] = "VLEK",
+	};
+
+	if ((unsigned int)type >= sizeof(names) / sizeof(names[0]))
+		return names[SNP_VEK_UNKNOWN];
+	return names[type];
 }
 
 static int fail(struct vctx *v, enum snp_check check, int code, const char *fmt, ...)
@@ -267,18 +267,24 @@ static void cache_load(struct vctx *v, const struct cache_entry *e)
 static int step_report_parse(struct vctx *v)
 {
 	struct snp_err err = { 0 };
+	int ret;
 
 	if (v->last < SNP_CHECK_REPORT_SIGNATURE) {
 		v->res->status[SNP_CHECK_REPORT_PARSE] = SNP_STATUS_SKIPPED;
 		return 0;	/* the chain alone */
 	}
-	if (v->in->parsed) {
-		v->report = v->in->parsed;
-		return 0;
-	}
-	if (!v->in->report)
+	/*
+	 * A parsed report is parsed again from its raw bytes: every field
+	 * checked then comes from the bytes the signature covers, whatever
+	 * the caller's struct says.
+	 */
+	if (v->in->parsed)
+		ret = snp_report_parse(v->in->parsed->raw, SNP_REPORT_SIZE, &v->parsed, &err);
+	else if (v->in->report)
+		ret = snp_report_parse(v->in->report, v->in->report_len, &v->parsed, &err);
+	else
 		return fail(v, SNP_CHECK_REPORT_PARSE, -EINVAL, "no report was given");
-	if (snp_report_parse(v->in->report, v->in->report_len, &v->parsed, &err))
+	if (ret)
 		return fail_err(v, SNP_CHECK_REPORT_PARSE, &err);
 	v->report = &v->parsed;
 	return 0;

@@ -112,7 +112,8 @@ struct snp_verify_result {
 struct snp_verify_cache;
 
 struct snp_verify_input {
-	/* The report: its bytes, or (when set) an already parsed one. */
+	/* The report: its bytes, or (when set) an already parsed one, of
+	 * which only the raw bytes are used. */
 	const uint8_t *report;
 	size_t report_len;
 	const struct snp_report *parsed;

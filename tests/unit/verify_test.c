@@ -195,6 +195,29 @@ TEST(verify_facts_match_expected_output)
 	free(golden);
 }
 
+TEST(verify_parsed_report_is_checked_from_its_raw_bytes)
+{
+	struct snp_verify_input in;
+	struct snp_verify_result res;
+	struct snp_report report;
+	struct snp_err err = { 0 };
+	struct snp_set s;
+
+	set_load("oak-milan-oc-release-v3", &s);
+	REQUIRE(snp_report_parse(s.report, s.report_len, &report, &err) == 0);
+	in = set_input(&s, SET_TIME_2025_09_01);
+	in.report = NULL;
+	in.parsed = &report;
+	CHECK(run(&in, &res, "parsed") == SNP_CHECK_NONE);
+	/* Decoded fields that disagree with the signed bytes are not believed. */
+	report.reported_tcb ^= 1;
+	report.chip_id[0] ^= 1;
+	CHECK(run(&in, &res, "edited fields") == SNP_CHECK_NONE);
+	report.raw[SNP_OFF_MEASUREMENT] ^= 1;
+	CHECK(run(&in, &res, "edited raw") == SNP_CHECK_REPORT_SIGNATURE);
+	set_free(&s);
+}
+
 /* ---- the negative sets ---- */
 
 TEST(verify_negative_constellation_badsig_fails_report_signature)
