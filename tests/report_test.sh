@@ -74,11 +74,12 @@ case $t_out in
 esac
 t_status "an unwritable --certs file exits 1" 1 "$agent" report --certs "$tmp/no/such/dir"
 
-# A report from the simulator, when snp-sim is built (it serves one socket).
+# A report from the simulator, when snp-sim is built, on the committed test state.
 sim=$BUILD/snp-sim
 if "$sim" --help >/dev/null 2>&1; then
 	sock=$tmp/sim.sock
-	"$sim" serve --state "$tmp/sim-state" --listen "unix:$sock" >"$tmp/sim.log" 2>&1 &
+	"$sim" serve --state "$TOP/tests/data/sim" --listen "unix:$sock" \
+		--max-clients 8 >"$tmp/sim.log" 2>&1 &
 	sim_pid=$!
 	i=0
 	while [ ! -S "$sock" ] && [ "$i" -lt 100 ]; do
@@ -86,13 +87,26 @@ if "$sim" --help >/dev/null 2>&1; then
 		i=$((i + 1))
 	done
 	t_status "a report from the simulator" 0 "$agent" report --provider sim \
-		--sim "unix:$sock" --data "$hex64" --out "$tmp/sim.bin" --show
+		--sim "unix:$sock" --data "$hex64" --out "$tmp/sim.bin" --certs "$tmp/certs.bin" --show
 	t_contains "it carries the data" "$t_out" "report_data: $hex64"
 	t_contains "it says it is simulated" "$t_out" "SIMULATED"
 	t_check "the raw report is 1184 bytes" test "$(wc -c <"$tmp/sim.bin")" -eq 1184
+	t_check "the certificate table was saved" test -s "$tmp/certs.bin"
+	t_contains "the listing gives the table's size" "$t_out" \
+		"certificate table: $(wc -c <"$tmp/certs.bin") bytes"
+	# The bytes came through untouched: the signature and chain verify
+	# against the simulator's root, and not against AMD's.
+	t_status "the report verifies against the simulator's ARK" 0 "$BUILD/snp-keybroker" \
+		verify "$tmp/sim.bin" --cert-table "$tmp/certs.bin" \
+		--trust-ark "$TOP/tests/data/sim/ark.pem"
+	t_contains "the signature is checked" "$t_out" "[pass] report-signature"
+	t_status "the report does not verify against AMD's roots" 1 "$BUILD/snp-keybroker" \
+		verify "$tmp/sim.bin" --cert-table "$tmp/certs.bin"
 	t_status "--sim alone picks the simulator" 0 "$agent" report --sim "unix:$sock" \
-		--data 01
+		--data 01 --vmpl 2
 	t_contains "short data is zero-padded" "$t_out" "report_data: 01$(printf '%0126d' 0)"
+	t_contains "the VMPL asked for is reported" "$t_out" "vmpl: 2 "
+	t_status "an absent simulator exits 4" 4 "$agent" report --sim "unix:$tmp/none.sock"
 else
 	echo "skip the simulator checks: $sim does not serve yet"
 fi
