@@ -15,6 +15,7 @@
 
 #include "snp/provider.h"
 #include "snp/provider_impl.h"
+#include "snp/sim/sim.h"
 #include "tests/harness.h"
 #include "tests/unit/fake_report.h"
 
@@ -57,6 +58,7 @@ struct fake_tsm {
 	int eexist;		/* mkdir answers EEXIST this many more times */
 	int mkdir_delay_ms;
 	enum mischief mischief;
+	struct snp_sim *sim;	/* if set, the firmware: signed reports, its table */
 	/* What happened. */
 	struct fake_entry e[4];
 	int calls, mounts, mkdirs, rmdirs, reports, inblob_writes, privlevel_writes;
@@ -194,6 +196,26 @@ static ssize_t text_out(void *buf, size_t max, const char *fmt, unsigned long v,
 	return copy_out(buf, max, text, strlen(text));
 }
 
+/* sev_report_new with the simulator for the PSP: an extended request. */
+static int sim_report(struct fake_tsm *ft, struct fake_entry *e)
+{
+	struct snp_sim_response resp;
+	struct snp_err err = { 0 };
+
+	if (snp_sim_get_report(ft->sim, e->inblob, e->privlevel, true, &resp, &err) ||
+	    resp.status || resp.certs_len > sizeof(ft->aux)) {
+		snp_sim_response_free(&resp);
+		return -ENXIO;
+	}
+	memcpy(e->outblob, resp.report, SNP_REPORT_SIZE);
+	memcpy(ft->aux, resp.certs, resp.certs_len);
+	ft->aux_len = resp.certs_len;
+	snp_sim_response_free(&resp);
+	e->have_report = 1;
+	e->read_gen = e->write_gen;
+	return 0;
+}
+
 /* What tsm_report_read and sev_report_new do. */
 static int make_report(struct fake_tsm *ft, struct fake_entry *e, const char *attr)
 {
@@ -213,6 +235,8 @@ static int make_report(struct fake_tsm *ft, struct fake_entry *e, const char *at
 	if (e->inblob_len != SNP_REPORT_DATA_SIZE)
 		return -EINVAL;
 	memset(e->outblob, 0, sizeof(e->outblob));
+	if (ft->sim)
+		return sim_report(ft, e);
 	fake_report(e->outblob, e->inblob, e->privlevel);
 	if (ft->mischief == WRONG_DATA)
 		e->outblob[SNP_OFF_REPORT_DATA] ^= 1;
@@ -727,4 +751,33 @@ TEST(tsm_sys_read_is_bounded)
 	CHECK(snp_tsm_sys_ops.write(NULL, test_path("absent"), "ab", 2) == -ENOENT);
 	CHECK(snp_tsm_sys_ops.is_dir(NULL, test_tmpdir()) == 0);
 	CHECK(snp_tsm_sys_ops.is_dir(NULL, test_path("blob")) == -ENOTDIR);
+}
+
+/* The firmware behind the fake kernel is the simulator: real signed reports. */
+TEST(tsm_signed_report_and_table_come_through_untouched)
+{
+	struct fake_tsm *ft = fake_new();
+	struct snp_sim_config sim_cfg;
+	struct snp_sim_response direct;
+	struct snp_report parsed;
+	struct snp_err err = { 0 };
+	struct run r;
+
+	snp_sim_config_init(&sim_cfg);
+	sim_cfg.cert_table = true;
+	REQUIRE(snp_sim_open(&ft->sim, TESTS_DIR "/data/sim", &sim_cfg, &err) == 0);
+	run_with(ft, &r, 0, true);
+	REQUIRE(r.ret == 0);
+	CHECK(snp_report_parse(r.res.report, SNP_REPORT_SIZE, &parsed, &err) == 0);
+	CHECK_MEM(parsed.report_data, r.req.report_data, SNP_REPORT_DATA_SIZE);
+	REQUIRE(r.res.certs_len == ft->aux_len && ft->aux_len > 0);
+	CHECK_MEM(r.res.certs, ft->aux, ft->aux_len);
+	/* The same request straight to the simulator signs the same fields. */
+	REQUIRE(snp_sim_get_report(ft->sim, r.req.report_data, 0, false, &direct, &err) == 0);
+	CHECK_MEM(r.res.report, direct.report, SNP_OFF_SIGNATURE);
+	snp_sim_response_free(&direct);
+	snp_report_result_free(&r.res);
+	snp_sim_close(ft->sim);
+	check_cleaned(ft);
+	free(ft);
 }
