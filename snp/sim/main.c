@@ -37,6 +37,7 @@ enum opt_id {
 	OPT_CERTS,
 	OPT_CONNECT,
 	OPT_EXT,
+	OPT_COUNT,
 	OPT_HELP,
 };
 
@@ -45,7 +46,7 @@ struct opts {
 	enum snp_product product;
 	bool vlek, ext;
 	int64_t not_before;
-	long timeout_ms, idle_timeout_ms, max_clients;
+	long timeout_ms, idle_timeout_ms, max_clients, count;
 	uint8_t data[SNP_REPORT_DATA_SIZE];
 	uint32_t vmpl;
 };
@@ -59,6 +60,7 @@ static const char usage[] =
 	"                    --out FILE [--certs FILE]\n"
 	"       snp-sim request --connect ADDR [--data HEX] [--vmpl N] [--ext]\n"
 	"                    --out FILE [--certs FILE] [--timeout MS]\n"
+	"       snp-sim bench --state DIR [--config FILE] [--count N]\n"
 	"       snp-sim --help\n"
 	"\n"
 	"A software SEV-SNP firmware for tests: it holds a TEST ARK/ASK/VCEK\n"
@@ -69,6 +71,7 @@ static const char usage[] =
 	"  serve     answer requests at ADDR (unix:PATH or tcp:HOST:PORT), one log line each\n"
 	"  report    sign one report offline into FILE\n"
 	"  request   ask a running simulator (unix:PATH, tcp:HOST:PORT or a device)\n"
+	"  bench     sign N reports in this process and print the rate\n"
 	"\n"
 	"See snp-sim(1) for the configuration keys.\n";
 
@@ -151,6 +154,7 @@ static int set_opt(struct opts *o, int id, const char *name, const char *val)
 	case OPT_TIMEOUT: return parse_long(name, val, 1, 3600000, &o->timeout_ms);
 	case OPT_IDLE_TIMEOUT: return parse_long(name, val, 0, 86400000, &o->idle_timeout_ms);
 	case OPT_MAX_CLIENTS: return parse_long(name, val, 1, 1000, &o->max_clients);
+	case OPT_COUNT: return parse_long(name, val, 1, 10000000, &o->count);
 	case OPT_VMPL:
 		/* Values above 3 go through: the firmware answers INVALID_PARAM. */
 		if (parse_long(name, val, 0, UINT32_MAX, &v))
@@ -182,6 +186,7 @@ static const struct option all_opts[] = {
 	{ "certs", required_argument, NULL, OPT_CERTS },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "ext", no_argument, NULL, OPT_EXT },
+	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -390,6 +395,46 @@ static int cmd_request(const struct opts *o)
 	return ret ? fail(&err) : EXIT_OK;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Reports signed per second, in this process: what one simulator core does. */
+static int cmd_bench(const struct opts *o)
+{
+	struct snp_sim_response resp = { 0 };
+	struct snp_err err = { 0 };
+	struct snp_sim *sim = NULL;
+	uint8_t data[SNP_REPORT_DATA_SIZE] = { 0 };
+	struct timespec t0;
+	double s;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = open_sim(o, &sim, &err);
+	if (ret)
+		return fail(&err);
+	printf("snp-sim: loading the state and issuing the VCEK: %.1f ms\n",
+	       seconds_since(&t0) * 1e3);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < o->count && !ret; i++) {
+		memcpy(data, &i, sizeof(i));
+		ret = snp_sim_get_report(sim, data, 0, false, &resp, &err);
+		snp_sim_response_free(&resp);
+	}
+	s = seconds_since(&t0);
+	snp_sim_close(sim);
+	if (ret)
+		return fail(&err);
+	printf("snp-sim: %ld reports signed in %.2f s: %.0f reports/s (ECDSA P-384, one core)\n",
+	       o->count, s, (double)o->count / s);
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}
+
 static int run(const char *cmd, struct opts *o)
 {
 	if (!strcmp(cmd, "init"))
@@ -397,6 +442,8 @@ static int run(const char *cmd, struct opts *o)
 	if (!strcmp(cmd, "serve"))
 		return need(o->state, cmd, "--state DIR") ?: need(o->listen, cmd, "--listen ADDR") ?:
 		       cmd_serve(o);
+	if (!strcmp(cmd, "bench"))
+		return need(o->state, cmd, "--state DIR") ?: cmd_bench(o);
 	if (!strcmp(cmd, "report"))
 		return need(o->state, cmd, "--state DIR") ?: need(o->out, cmd, "--out FILE") ?:
 		       cmd_report(o);
@@ -413,11 +460,12 @@ int main(int argc, char **argv)
 					   OPT_CERTS, 0 };
 	static const int request_opts[] = { OPT_CONNECT, OPT_DATA, OPT_VMPL, OPT_EXT, OPT_OUT,
 					    OPT_CERTS, OPT_TIMEOUT, 0 };
+	static const int bench_opts[] = { OPT_STATE, OPT_CONFIG, OPT_COUNT, 0 };
 	static const struct { const char *name; const int *opts; } cmds[] = {
-		{ "init", init_opts }, { "serve", serve_opts },
-		{ "report", report_opts }, { "request", request_opts },
+		{ "init", init_opts }, { "serve", serve_opts }, { "report", report_opts },
+		{ "request", request_opts }, { "bench", bench_opts },
 	};
-	struct opts o = { .timeout_ms = 5000, .max_clients = 64 };
+	struct opts o = { .timeout_ms = 5000, .max_clients = 64, .count = 1000 };
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
