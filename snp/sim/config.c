@@ -386,7 +386,8 @@ static int p_fw(struct snp_sim_config *cfg, enum snp_sim_key key, const char *va
 	struct snp_fw_version *fw = key == SNP_SIM_KEY_CURRENT_FW ? &cfg->current_fw
 								   : &cfg->committed_fw;
 
-	if (sscanf(val, "%3u.%3u.%3u%n", &major, &minor, &build, &end) != 3 ||
+	if (strspn(val, "0123456789.") != strlen(val) ||
+	    sscanf(val, "%3u.%3u.%3u%n", &major, &minor, &build, &end) != 3 ||
 	    val[end] || !isdigit((unsigned char)val[0]) || major > 255 || minor > 255 ||
 	    build > 255)
 		return why(w, ws, "'%s' is not MAJOR.MINOR.BUILD with each 0-255", val);

@@ -710,6 +710,8 @@ TEST(sim_config_errors_say_where_and_why)
 		{ "current_tcb = bl=256\n", "test.conf:1: current_tcb: '256' for bl is not 0-255" },
 		{ "current_tcb = sev=1\n", "test.conf:1: current_tcb: 'sev=1' is not NAME=VALUE" },
 		{ "current_fw = 1.55\n", "test.conf:1: current_fw: '1.55' is not MAJOR.MINOR.BUILD" },
+		{ "committed_fw = 1.+5.3\n", "test.conf:1: committed_fw: '1.+5.3' is not MAJOR.MINOR" },
+		{ "launch_tcb = 0x1 junk\n", "test.conf:1: launch_tcb: '0x1 junk' is not a 64-bit TCB_VERSION" },
 		{ "chip_id = 0102\n", "test.conf:1: chip_id: expected 'derived', 16 hex digits" },
 		{ "product = rome\n", "test.conf:1: product: 'rome' is none of milan, genoa, turin" },
 		{ "report_id =\n", "test.conf:1: report_id has no value" },
