@@ -440,6 +440,17 @@ static bool is_vek(const struct sim_cert_req *req)
 	return req->kind == SIM_CERT_VCEK || req->kind == SIM_CERT_VLEK;
 }
 
+/* [0] EXPLICIT Version: v3 */
+static int write_version(unsigned char **p, unsigned char *start)
+{
+	size_t len = 0;
+	int ret;
+
+	CHK(len, mbedtls_asn1_write_int(p, start, 2));
+	CHK(len, hdr(p, start, len, CTX(0)));
+	return (int)len;
+}
+
 static int write_tbs(const struct sim_cert_req *req, unsigned char **p, unsigned char *start)
 {
 	char subject[64], issuer[64];
@@ -459,13 +470,7 @@ static int write_tbs(const struct sim_cert_req *req, unsigned char **p, unsigned
 	CHK(len, write_name(p, start, n.issuer));
 	CHK(len, write_pss_alg(p, start, !is_vek(req)));
 	CHK(len, mbedtls_asn1_write_int(p, start, n.serial));
-	{
-		size_t v = 0;
-
-		CHK(v, mbedtls_asn1_write_int(p, start, 2));
-		CHK(v, hdr(p, start, v, CTX(0)));
-		len += v;
-	}
+	CHK(len, write_version(p, start));
 	CHK(len, hdr(p, start, len, SEQ));
 	return (int)len;
 }

@@ -195,37 +195,32 @@ static int p_guest_vmpl(struct snp_sim_config *cfg, enum snp_sim_key key, const 
 	return 0;
 }
 
+/* The fixed-size byte strings, by key. */
+static const struct {
+	enum snp_sim_key key;
+	size_t off, len;
+} hex_fields[] = {
+	{ SNP_SIM_KEY_FAMILY_ID, offsetof(struct snp_sim_config, family_id), SNP_ID_SIZE },
+	{ SNP_SIM_KEY_IMAGE_ID, offsetof(struct snp_sim_config, image_id), SNP_ID_SIZE },
+	{ SNP_SIM_KEY_MEASUREMENT, offsetof(struct snp_sim_config, measurement),
+	  SNP_MEASUREMENT_SIZE },
+	{ SNP_SIM_KEY_HOST_DATA, offsetof(struct snp_sim_config, host_data), SNP_HOST_DATA_SIZE },
+	{ SNP_SIM_KEY_ID_KEY_DIGEST, offsetof(struct snp_sim_config, id_key_digest),
+	  SNP_KEY_DIGEST_SIZE },
+	{ SNP_SIM_KEY_AUTHOR_KEY_DIGEST, offsetof(struct snp_sim_config, author_key_digest),
+	  SNP_KEY_DIGEST_SIZE },
+	{ SNP_SIM_KEY_REPORT_ID_MA, offsetof(struct snp_sim_config, report_id_ma),
+	  SNP_REPORT_ID_SIZE },
+};
+
 static int p_hex(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
 		 char *w, size_t ws)
 {
-	struct { uint8_t *buf; size_t len; } f;
-
-	switch (key) {
-	case SNP_SIM_KEY_FAMILY_ID:
-		f.buf = cfg->family_id, f.len = sizeof(cfg->family_id);
-		break;
-	case SNP_SIM_KEY_IMAGE_ID:
-		f.buf = cfg->image_id, f.len = sizeof(cfg->image_id);
-		break;
-	case SNP_SIM_KEY_MEASUREMENT:
-		f.buf = cfg->measurement, f.len = sizeof(cfg->measurement);
-		break;
-	case SNP_SIM_KEY_HOST_DATA:
-		f.buf = cfg->host_data, f.len = sizeof(cfg->host_data);
-		break;
-	case SNP_SIM_KEY_ID_KEY_DIGEST:
-		f.buf = cfg->id_key_digest, f.len = sizeof(cfg->id_key_digest);
-		break;
-	case SNP_SIM_KEY_AUTHOR_KEY_DIGEST:
-		f.buf = cfg->author_key_digest, f.len = sizeof(cfg->author_key_digest);
-		break;
-	case SNP_SIM_KEY_REPORT_ID_MA:
-		f.buf = cfg->report_id_ma, f.len = sizeof(cfg->report_id_ma);
-		break;
-	default:
-		return why(w, ws, "internal: no hex field");
-	}
-	return parse_hex(val, f.buf, f.len, w, ws);
+	for (size_t i = 0; i < sizeof(hex_fields) / sizeof(hex_fields[0]); i++)
+		if (hex_fields[i].key == key)
+			return parse_hex(val, (uint8_t *)cfg + hex_fields[i].off,
+					 hex_fields[i].len, w, ws);
+	return why(w, ws, "internal: no hex field");
 }
 
 static int p_report_id(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,

@@ -141,20 +141,42 @@ static int set_opt(struct opts *o, int id, const char *name, const char *val)
 	long v;
 
 	switch (id) {
-	case OPT_STATE: o->state = val; return 0;
-	case OPT_CONFIG: o->config = val; return 0;
-	case OPT_LISTEN: o->listen = val; return 0;
-	case OPT_CONNECT: o->connect = val; return 0;
-	case OPT_OUT: o->out = val; return 0;
-	case OPT_CERTS: o->certs = val; return 0;
-	case OPT_VLEK: o->vlek = true; return 0;
-	case OPT_EXT: o->ext = true; return 0;
-	case OPT_DATA: return parse_data(val, o->data);
-	case OPT_NOT_BEFORE: return parse_date(val, &o->not_before);
-	case OPT_TIMEOUT: return parse_long(name, val, 1, 3600000, &o->timeout_ms);
-	case OPT_IDLE_TIMEOUT: return parse_long(name, val, 0, 86400000, &o->idle_timeout_ms);
-	case OPT_MAX_CLIENTS: return parse_long(name, val, 1, 1000, &o->max_clients);
-	case OPT_COUNT: return parse_long(name, val, 1, 10000000, &o->count);
+	case OPT_STATE:
+		o->state = val;
+		return 0;
+	case OPT_CONFIG:
+		o->config = val;
+		return 0;
+	case OPT_LISTEN:
+		o->listen = val;
+		return 0;
+	case OPT_CONNECT:
+		o->connect = val;
+		return 0;
+	case OPT_OUT:
+		o->out = val;
+		return 0;
+	case OPT_CERTS:
+		o->certs = val;
+		return 0;
+	case OPT_VLEK:
+		o->vlek = true;
+		return 0;
+	case OPT_EXT:
+		o->ext = true;
+		return 0;
+	case OPT_DATA:
+		return parse_data(val, o->data);
+	case OPT_NOT_BEFORE:
+		return parse_date(val, &o->not_before);
+	case OPT_TIMEOUT:
+		return parse_long(name, val, 1, 3600000, &o->timeout_ms);
+	case OPT_IDLE_TIMEOUT:
+		return parse_long(name, val, 0, 86400000, &o->idle_timeout_ms);
+	case OPT_MAX_CLIENTS:
+		return parse_long(name, val, 1, 1000, &o->max_clients);
+	case OPT_COUNT:
+		return parse_long(name, val, 1, 10000000, &o->count);
 	case OPT_VMPL:
 		/* Values above 3 go through: the firmware answers INVALID_PARAM. */
 		if (parse_long(name, val, 0, UINT32_MAX, &v))
