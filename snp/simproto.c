@@ -358,6 +358,10 @@ static int connect_socket(struct chan *c, const struct snp_sim_addr *a, struct s
 			usleep(10000);
 			continue;
 		}
+		if (errno == EAGAIN)
+			return snp_errf(err, -ETIMEDOUT,
+					"simulator at %s: still busy (its queue full) after %d ms",
+					c->name, c->timeout_ms);
 		return snp_errf(err, -errno, "simulator at %s: connect: %s", c->name,
 				strerror(errno));
 	}
