@@ -11,6 +11,7 @@
 #include <mbedtls/pem.h>
 
 #include "snp/certtable.h"
+#include "snp/le.h"
 
 static const uint8_t guid_ark[SNP_GUID_SIZE] = {
 	0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
@@ -81,18 +82,6 @@ char *snp_guid_format(char out[37], const uint8_t g[SNP_GUID_SIZE])
 	}
 	out[pos] = '\0';
 	return out;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static bool all_zero(const uint8_t *p, size_t len)
@@ -241,7 +230,7 @@ static int count_entries(const uint8_t *blob, size_t len, size_t *count, struct 
 		if (all_zero(e, SNP_GUID_SIZE))
 			return snp_errf(err, -EBADMSG,
 					"certificate table entry %zu has an all-zero GUID but offset %u length %u; only the terminator may be zero",
-					i, get_le32(e + 16), get_le32(e + 20));
+					i, snp_get_le32(e + 16), snp_get_le32(e + 20));
 		if (i == SNP_CERT_TABLE_MAX)
 			return snp_errf(err, -E2BIG,
 					"certificate table has more than %d entries (entry %zu: GUID %s)",
@@ -317,8 +306,8 @@ int snp_cert_table_parse(const uint8_t *blob, size_t len, struct snp_cert_table 
 
 		memcpy(e->guid, raw, SNP_GUID_SIZE);
 		e->kind = snp_cert_kind_from_guid(e->guid);
-		e->offset = get_le32(raw + 16);
-		e->length = get_le32(raw + 20);
+		e->offset = snp_get_le32(raw + 16);
+		e->length = snp_get_le32(raw + 20);
 		t->count = i + 1;
 		ret = check_range(t, i, len, table_end, err);
 		if (!ret) {
@@ -378,8 +367,8 @@ int snp_cert_table_write(const struct snp_cert_blob *in, size_t n, uint8_t *out,
 		uint8_t *e = out + i * SNP_CERT_TABLE_ENTRY_SIZE;
 
 		memcpy(e, in[i].guid, SNP_GUID_SIZE);
-		put_le32(e + 16, (uint32_t)at);
-		put_le32(e + 20, (uint32_t)in[i].len);
+		snp_put_le32(e + 16, (uint32_t)at);
+		snp_put_le32(e + 20, (uint32_t)in[i].len);
 		memcpy(out + at, in[i].data, in[i].len);
 		at += in[i].len;
 	}

@@ -9,29 +9,7 @@
 #include <strings.h>
 
 #include "snp/report.h"
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
+#include "snp/le.h"
 
 static const char *const product_names[] = {
 	[SNP_PRODUCT_UNKNOWN] = "unknown",
@@ -267,11 +245,11 @@ static int check_zero_ranges(const uint8_t *buf, uint32_t version, struct snp_er
 
 static int check_header(const uint8_t *buf, struct snp_err *err)
 {
-	uint32_t version = get_le32(buf + SNP_OFF_VERSION);
-	uint32_t algo = get_le32(buf + SNP_OFF_SIG_ALGO);
-	uint32_t vmpl = get_le32(buf + SNP_OFF_VMPL);
-	uint64_t policy = get_le64(buf + SNP_OFF_POLICY);
-	uint32_t key_info = get_le32(buf + SNP_OFF_KEY_INFO);
+	uint32_t version = snp_get_le32(buf + SNP_OFF_VERSION);
+	uint32_t algo = snp_get_le32(buf + SNP_OFF_SIG_ALGO);
+	uint32_t vmpl = snp_get_le32(buf + SNP_OFF_VMPL);
+	uint64_t policy = snp_get_le64(buf + SNP_OFF_POLICY);
+	uint32_t key_info = snp_get_le32(buf + SNP_OFF_KEY_INFO);
 	uint32_t signing_key = (key_info & SNP_KEY_INFO_SIGNING_KEY_MASK) >>
 			       SNP_KEY_INFO_SIGNING_KEY_SHIFT;
 
@@ -313,16 +291,16 @@ static void reverse_copy(uint8_t *dst, const uint8_t *src, size_t len)
 
 static void decode_fields(const uint8_t *b, struct snp_report *r)
 {
-	r->version = get_le32(b + SNP_OFF_VERSION);
-	r->guest_svn = get_le32(b + SNP_OFF_GUEST_SVN);
-	r->policy = get_le64(b + SNP_OFF_POLICY);
+	r->version = snp_get_le32(b + SNP_OFF_VERSION);
+	r->guest_svn = snp_get_le32(b + SNP_OFF_GUEST_SVN);
+	r->policy = snp_get_le64(b + SNP_OFF_POLICY);
 	memcpy(r->family_id, b + SNP_OFF_FAMILY_ID, SNP_ID_SIZE);
 	memcpy(r->image_id, b + SNP_OFF_IMAGE_ID, SNP_ID_SIZE);
-	r->vmpl = get_le32(b + SNP_OFF_VMPL);
-	r->sig_algo = get_le32(b + SNP_OFF_SIG_ALGO);
-	r->current_tcb = get_le64(b + SNP_OFF_CURRENT_TCB);
-	r->platform_info = get_le64(b + SNP_OFF_PLATFORM_INFO);
-	r->key_info = get_le32(b + SNP_OFF_KEY_INFO);
+	r->vmpl = snp_get_le32(b + SNP_OFF_VMPL);
+	r->sig_algo = snp_get_le32(b + SNP_OFF_SIG_ALGO);
+	r->current_tcb = snp_get_le64(b + SNP_OFF_CURRENT_TCB);
+	r->platform_info = snp_get_le64(b + SNP_OFF_PLATFORM_INFO);
+	r->key_info = snp_get_le32(b + SNP_OFF_KEY_INFO);
 	memcpy(r->report_data, b + SNP_OFF_REPORT_DATA, SNP_REPORT_DATA_SIZE);
 	memcpy(r->measurement, b + SNP_OFF_MEASUREMENT, SNP_MEASUREMENT_SIZE);
 	memcpy(r->host_data, b + SNP_OFF_HOST_DATA, SNP_HOST_DATA_SIZE);
@@ -330,22 +308,22 @@ static void decode_fields(const uint8_t *b, struct snp_report *r)
 	memcpy(r->author_key_digest, b + SNP_OFF_AUTHOR_KEY_DIGEST, SNP_KEY_DIGEST_SIZE);
 	memcpy(r->report_id, b + SNP_OFF_REPORT_ID, SNP_REPORT_ID_SIZE);
 	memcpy(r->report_id_ma, b + SNP_OFF_REPORT_ID_MA, SNP_REPORT_ID_SIZE);
-	r->reported_tcb = get_le64(b + SNP_OFF_REPORTED_TCB);
+	r->reported_tcb = snp_get_le64(b + SNP_OFF_REPORTED_TCB);
 	if (r->version >= 3) {
 		r->cpuid_fam_id = b[SNP_OFF_CPUID];
 		r->cpuid_mod_id = b[SNP_OFF_CPUID + 1];
 		r->cpuid_step = b[SNP_OFF_CPUID + 2];
 	}
 	memcpy(r->chip_id, b + SNP_OFF_CHIP_ID, SNP_CHIP_ID_SIZE);
-	r->committed_tcb = get_le64(b + SNP_OFF_COMMITTED_TCB);
+	r->committed_tcb = snp_get_le64(b + SNP_OFF_COMMITTED_TCB);
 	r->current_fw = (struct snp_fw_version){ b[SNP_OFF_CURRENT_FW],
 		b[SNP_OFF_CURRENT_FW + 1], b[SNP_OFF_CURRENT_FW + 2] };
 	r->committed_fw = (struct snp_fw_version){ b[SNP_OFF_COMMITTED_FW],
 		b[SNP_OFF_COMMITTED_FW + 1], b[SNP_OFF_COMMITTED_FW + 2] };
-	r->launch_tcb = get_le64(b + SNP_OFF_LAUNCH_TCB);
+	r->launch_tcb = snp_get_le64(b + SNP_OFF_LAUNCH_TCB);
 	if (r->version >= 5) {
-		r->launch_mit_vector = get_le64(b + SNP_OFF_LAUNCH_MIT_VECTOR);
-		r->current_mit_vector = get_le64(b + SNP_OFF_CURRENT_MIT_VECTOR);
+		r->launch_mit_vector = snp_get_le64(b + SNP_OFF_LAUNCH_MIT_VECTOR);
+		r->current_mit_vector = snp_get_le64(b + SNP_OFF_CURRENT_MIT_VECTOR);
 	}
 	reverse_copy(r->sig_r, b + SNP_OFF_SIG_R, SNP_P384_SIZE);
 	reverse_copy(r->sig_s, b + SNP_OFF_SIG_S, SNP_P384_SIZE);
@@ -388,16 +366,16 @@ int snp_report_parse(const uint8_t *buf, size_t len, struct snp_report *report,
 void snp_report_encode(const struct snp_report *r, uint8_t out[SNP_REPORT_SIZE])
 {
 	memset(out, 0, SNP_REPORT_SIZE);
-	put_le32(out + SNP_OFF_VERSION, r->version);
-	put_le32(out + SNP_OFF_GUEST_SVN, r->guest_svn);
-	put_le64(out + SNP_OFF_POLICY, r->policy);
+	snp_put_le32(out + SNP_OFF_VERSION, r->version);
+	snp_put_le32(out + SNP_OFF_GUEST_SVN, r->guest_svn);
+	snp_put_le64(out + SNP_OFF_POLICY, r->policy);
 	memcpy(out + SNP_OFF_FAMILY_ID, r->family_id, SNP_ID_SIZE);
 	memcpy(out + SNP_OFF_IMAGE_ID, r->image_id, SNP_ID_SIZE);
-	put_le32(out + SNP_OFF_VMPL, r->vmpl);
-	put_le32(out + SNP_OFF_SIG_ALGO, r->sig_algo);
-	put_le64(out + SNP_OFF_CURRENT_TCB, r->current_tcb);
-	put_le64(out + SNP_OFF_PLATFORM_INFO, r->platform_info);
-	put_le32(out + SNP_OFF_KEY_INFO, r->key_info);
+	snp_put_le32(out + SNP_OFF_VMPL, r->vmpl);
+	snp_put_le32(out + SNP_OFF_SIG_ALGO, r->sig_algo);
+	snp_put_le64(out + SNP_OFF_CURRENT_TCB, r->current_tcb);
+	snp_put_le64(out + SNP_OFF_PLATFORM_INFO, r->platform_info);
+	snp_put_le32(out + SNP_OFF_KEY_INFO, r->key_info);
 	memcpy(out + SNP_OFF_REPORT_DATA, r->report_data, SNP_REPORT_DATA_SIZE);
 	memcpy(out + SNP_OFF_MEASUREMENT, r->measurement, SNP_MEASUREMENT_SIZE);
 	memcpy(out + SNP_OFF_HOST_DATA, r->host_data, SNP_HOST_DATA_SIZE);
@@ -405,23 +383,23 @@ void snp_report_encode(const struct snp_report *r, uint8_t out[SNP_REPORT_SIZE])
 	memcpy(out + SNP_OFF_AUTHOR_KEY_DIGEST, r->author_key_digest, SNP_KEY_DIGEST_SIZE);
 	memcpy(out + SNP_OFF_REPORT_ID, r->report_id, SNP_REPORT_ID_SIZE);
 	memcpy(out + SNP_OFF_REPORT_ID_MA, r->report_id_ma, SNP_REPORT_ID_SIZE);
-	put_le64(out + SNP_OFF_REPORTED_TCB, r->reported_tcb);
+	snp_put_le64(out + SNP_OFF_REPORTED_TCB, r->reported_tcb);
 	if (r->version >= 3) {
 		out[SNP_OFF_CPUID] = r->cpuid_fam_id;
 		out[SNP_OFF_CPUID + 1] = r->cpuid_mod_id;
 		out[SNP_OFF_CPUID + 2] = r->cpuid_step;
 	}
 	memcpy(out + SNP_OFF_CHIP_ID, r->chip_id, SNP_CHIP_ID_SIZE);
-	put_le64(out + SNP_OFF_COMMITTED_TCB, r->committed_tcb);
+	snp_put_le64(out + SNP_OFF_COMMITTED_TCB, r->committed_tcb);
 	out[SNP_OFF_CURRENT_FW] = r->current_fw.build;
 	out[SNP_OFF_CURRENT_FW + 1] = r->current_fw.minor;
 	out[SNP_OFF_CURRENT_FW + 2] = r->current_fw.major;
 	out[SNP_OFF_COMMITTED_FW] = r->committed_fw.build;
 	out[SNP_OFF_COMMITTED_FW + 1] = r->committed_fw.minor;
 	out[SNP_OFF_COMMITTED_FW + 2] = r->committed_fw.major;
-	put_le64(out + SNP_OFF_LAUNCH_TCB, r->launch_tcb);
+	snp_put_le64(out + SNP_OFF_LAUNCH_TCB, r->launch_tcb);
 	if (r->version >= 5) {
-		put_le64(out + SNP_OFF_LAUNCH_MIT_VECTOR, r->launch_mit_vector);
-		put_le64(out + SNP_OFF_CURRENT_MIT_VECTOR, r->current_mit_vector);
+		snp_put_le64(out + SNP_OFF_LAUNCH_MIT_VECTOR, r->launch_mit_vector);
+		snp_put_le64(out + SNP_OFF_CURRENT_MIT_VECTOR, r->current_mit_vector);
 	}
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "snp/provider_impl.h"
+#include "snp/le.h"
 
 #define SEV_PAGE_SIZE		4096	/* SNP guests are x86-64: 4 KiB pages */
 #define RESP_REPORT_OFFSET	0x20
@@ -69,12 +70,6 @@ struct sevguest {
 	int fd;
 };
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static const char *vmm_error_text(uint32_t vmm_error)
 {
 	switch (vmm_error) {
@@ -110,8 +105,8 @@ static int request_error(const struct sevguest *sg, const char *ioc, int ret,
 static int check_response(const struct snp_report_resp *resp,
 			  struct snp_report_result *res, struct snp_err *err)
 {
-	uint32_t status = get_le32(resp->data);
-	uint32_t size = get_le32(resp->data + 4);
+	uint32_t status = snp_get_le32(resp->data);
+	uint32_t size = snp_get_le32(resp->data + 4);
 
 	if (status)
 		return snp_errf(err, -EIO, "the firmware refused the report request: status 0x%x %s%s",

@@ -17,6 +17,7 @@
 
 #include "snp/simaddr.h"
 #include "snp/simproto.h"
+#include "snp/le.h"
 
 static const char req_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'Q' };
 static const char resp_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'S' };
@@ -35,18 +36,6 @@ enum {
 	/* A stale response left in a device by an earlier, timed-out call. */
 	DRAIN_MAX = 1 << 20,
 };
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static bool all_zero(const uint8_t *p, size_t len)
 {
@@ -70,9 +59,9 @@ void snp_sim_request_encode(const struct snp_sim_request *req,
 {
 	memset(out, 0, SNP_SIM_REQ_SIZE);
 	memcpy(out, req_magic, sizeof(req_magic));
-	put_le32(out + REQ_OFF_VERSION, SNP_SIM_PROTO_VERSION);
-	put_le32(out + REQ_OFF_TYPE, req->type);
-	put_le32(out + REQ_OFF_VMPL, req->vmpl);
+	snp_put_le32(out + REQ_OFF_VERSION, SNP_SIM_PROTO_VERSION);
+	snp_put_le32(out + REQ_OFF_TYPE, req->type);
+	snp_put_le32(out + REQ_OFF_VMPL, req->vmpl);
 	memcpy(out + REQ_OFF_USER_DATA, req->user_data, SNP_REPORT_DATA_SIZE);
 }
 
@@ -95,12 +84,12 @@ int snp_sim_request_decode(const uint8_t *buf, size_t len,
 		return snp_errf(err, -EBADMSG,
 				"simulator request magic is \"%s\"; expected \"SNPSIMRQ\"", magic);
 	}
-	version = get_le32(buf + REQ_OFF_VERSION);
+	version = snp_get_le32(buf + REQ_OFF_VERSION);
 	if (version != SNP_SIM_PROTO_VERSION)
 		return snp_errf(err, -EPROTONOSUPPORT,
 				"simulator request protocol version is %u; only %d is known",
 				version, SNP_SIM_PROTO_VERSION);
-	type = get_le32(buf + REQ_OFF_TYPE);
+	type = snp_get_le32(buf + REQ_OFF_TYPE);
 	if (type != SNP_SIM_REQ_REPORT && type != SNP_SIM_REQ_EXT_REPORT)
 		return snp_errf(err, -EBADMSG,
 				"simulator request type is %u; only 1 (report) and 2 (extended report) exist",
@@ -109,7 +98,7 @@ int snp_sim_request_decode(const uint8_t *buf, size_t len,
 		return snp_errf(err, -EBADMSG,
 				"simulator request reserved bytes 20-31 are not zero");
 	req->type = type;
-	req->vmpl = get_le32(buf + REQ_OFF_VMPL);
+	req->vmpl = snp_get_le32(buf + REQ_OFF_VMPL);
 	memcpy(req->user_data, buf + REQ_OFF_USER_DATA, SNP_REPORT_DATA_SIZE);
 	return 0;
 }
@@ -153,7 +142,7 @@ static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *
 		return snp_errf(err, -EBADMSG,
 				"simulator response magic is \"%s\"; expected \"SNPSIMRS\"", magic);
 	}
-	version = get_le32(buf + RESP_OFF_VERSION);
+	version = snp_get_le32(buf + RESP_OFF_VERSION);
 	if (version != SNP_SIM_PROTO_VERSION)
 		return snp_errf(err, -EPROTONOSUPPORT,
 				"simulator response protocol version is %u; only %d is known",
@@ -161,9 +150,9 @@ static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *
 	if (!all_zero(buf + RESP_OFF_RESERVED, SNP_SIM_RESP_HDR_SIZE - RESP_OFF_RESERVED))
 		return snp_errf(err, -EBADMSG,
 				"simulator response reserved bytes 24-31 are not zero");
-	h->status = get_le32(buf + RESP_OFF_STATUS);
-	h->report_len = get_le32(buf + RESP_OFF_REPORT_LEN);
-	h->certs_len = get_le32(buf + RESP_OFF_CERTS_LEN);
+	h->status = snp_get_le32(buf + RESP_OFF_STATUS);
+	h->report_len = snp_get_le32(buf + RESP_OFF_REPORT_LEN);
+	h->certs_len = snp_get_le32(buf + RESP_OFF_CERTS_LEN);
 	return check_lengths(h->status, h->report_len, h->certs_len, type, err);
 }
 
@@ -228,10 +217,10 @@ int snp_sim_response_encode(const struct snp_sim_response *resp, uint8_t **out,
 	if (!buf)
 		return snp_errf(err, -ENOMEM, "out of memory for a simulator response");
 	memcpy(buf, resp_magic, sizeof(resp_magic));
-	put_le32(buf + RESP_OFF_VERSION, SNP_SIM_PROTO_VERSION);
-	put_le32(buf + RESP_OFF_STATUS, resp->status);
-	put_le32(buf + RESP_OFF_REPORT_LEN, (uint32_t)resp->report_len);
-	put_le32(buf + RESP_OFF_CERTS_LEN, (uint32_t)resp->certs_len);
+	snp_put_le32(buf + RESP_OFF_VERSION, SNP_SIM_PROTO_VERSION);
+	snp_put_le32(buf + RESP_OFF_STATUS, resp->status);
+	snp_put_le32(buf + RESP_OFF_REPORT_LEN, (uint32_t)resp->report_len);
+	snp_put_le32(buf + RESP_OFF_CERTS_LEN, (uint32_t)resp->certs_len);
 	memcpy(buf + SNP_SIM_RESP_HDR_SIZE, resp->report, resp->report_len);
 	if (resp->certs_len)
 		memcpy(buf + SNP_SIM_RESP_HDR_SIZE + resp->report_len, resp->certs,

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SNP_LE_H
+#define SNP_LE_H
+
+/*
+ * Little-endian integers in byte buffers, as the SNP firmware ABI, the
+ * certificate table and the simulator's wire protocol all lay them out.
+ * Byte by byte, so alignment and the host's order never matter.
+ */
+#include <stdint.h>
+
+static inline uint32_t snp_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t snp_get_le64(const uint8_t *p)
+{
+	return (uint64_t)snp_get_le32(p) | (uint64_t)snp_get_le32(p + 4) << 32;
+}
+
+static inline void snp_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void snp_put_le64(uint8_t *p, uint64_t v)
+{
+	snp_put_le32(p, (uint32_t)v);
+	snp_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+#endif
