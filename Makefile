@@ -12,6 +12,7 @@ VERSION := 0.1.0
 PREFIX ?= /usr
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
 BUILD := build
@@ -160,7 +161,7 @@ bench: $(PROGRAMS) $(BUILD)/bin/verify-bench
 	$(Q)for b in tests/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; \
 		$$b $(BUILD) || exit 1; done
 
-install: $(BUILD)/snp-unseal $(BUILD)/snp-keybroker
+install: $(PROGRAMS)
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
 	$(Q)install -D -m 0755 $(BUILD)/snp-unseal $(DESTDIR)$(SBINDIR)/snp-unseal
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-keybroker)
@@ -169,6 +170,10 @@ install: $(BUILD)/snp-unseal $(BUILD)/snp-keybroker
 	$(Q)install -D -m 0644 docs/snp-unseal.8 $(DESTDIR)$(MANDIR)/man8/snp-unseal.8
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-keybroker.8)
 	$(Q)install -D -m 0644 docs/snp-keybroker.8 $(DESTDIR)$(MANDIR)/man8/snp-keybroker.8
+	$(call say,INSTALL,$(DESTDIR)$(BINDIR)/snp-sim)
+	$(Q)install -D -m 0755 $(BUILD)/snp-sim $(DESTDIR)$(BINDIR)/snp-sim
+	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man1/snp-sim.1)
+	$(Q)install -D -m 0644 docs/snp-sim.1 $(DESTDIR)$(MANDIR)/man1/snp-sim.1
 
 clean:
 	$(call say,CLEAN,$(BUILD))

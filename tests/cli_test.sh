@@ -33,6 +33,9 @@ t_check "make install succeeds" make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$dest"
 t_check "install puts the agent in PREFIX/sbin" test -x "$dest/opt/su/sbin/snp-unseal"
 t_check "install puts the man page in section 8" test -f "$dest/opt/su/share/man/man8/snp-unseal.8"
 t_status "the installed agent runs" 0 "$dest/opt/su/sbin/snp-unseal" --version
+t_check "install puts snp-keybroker in PREFIX/sbin" test -x "$dest/opt/su/sbin/snp-keybroker"
+t_check "install puts snp-sim in PREFIX/bin" test -x "$dest/opt/su/bin/snp-sim"
+t_check "install puts the man pages in place" test -f "$dest/opt/su/share/man/man8/snp-keybroker.8" -a -f "$dest/opt/su/share/man/man1/snp-sim.1"
 rm -rf "$dest"
 
 t_done
