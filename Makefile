@@ -53,7 +53,7 @@ BROKER_SRCS := $(wildcard broker/*.c) $(SNP_SRCS)
 SIMD_SRCS := $(wildcard snp/sim/main.c) $(SIM_SRCS) $(SNP_SRCS)
 # Code the tests exercise: every library directory's sources.
 LIB_SRCS := $(SNP_SRCS) $(SIM_SRCS)
-TEST_SRCS := tests/harness.c $(wildcard tests/unit/*_test.c)
+TEST_SRCS := tests/harness.c tests/shared.c $(wildcard tests/unit/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -148,8 +148,8 @@ check: $(PROGRAMS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-
 	$(Q)tests/run $(BUILD)
 
 # The verifier's benchmark program; tests/bench/verify-rate runs it.
-VERIFY_BENCH_OBJS := $(call obj,obj,tests/bench/verify_bench.c $(SNP_SRCS))
-$(call obj,obj,tests/bench/verify_bench.c): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
+VERIFY_BENCH_OBJS := $(call obj,obj,tests/bench/verify_bench.c tests/shared.c $(SNP_SRCS))
+$(call obj,obj,tests/bench/verify_bench.c tests/shared.c): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
 
 $(BUILD)/bin/verify-bench: $(VERIFY_BENCH_OBJS)
 	$(call say,LD,$@)

@@ -167,12 +167,10 @@ out:
 }
 
 /* The VEK the report names: a VLEK when SIGNING_KEY says so, else the VCEK. */
-static enum snp_cert_kind pick_vek(const struct evidence *ev)
+static enum snp_cert_kind pick_vek(const struct evidence *ev, const struct snp_report *r)
 {
-	struct snp_report r;
-
-	if (!snp_report_parse(ev->report, ev->report_len, &r, NULL))
-		return r.signing_key == SNP_SIGNING_KEY_VLEK ? SNP_CERT_VLEK : SNP_CERT_VCEK;
+	if (r)
+		return r->signing_key == SNP_SIGNING_KEY_VLEK ? SNP_CERT_VLEK : SNP_CERT_VCEK;
 	return ev->der[SNP_CERT_VCEK] ? SNP_CERT_VCEK : SNP_CERT_VLEK;
 }
 
@@ -183,6 +181,8 @@ static int run_verify(const struct verify_opts *o)
 	struct snp_verify_input in = { 0 };
 	struct snp_verify_result res;
 	struct snp_err err = { 0 };
+	struct snp_report parsed;
+	const struct snp_report *report = NULL;
 	enum snp_cert_kind vek;
 	int ret;
 
@@ -192,7 +192,10 @@ static int run_verify(const struct verify_opts *o)
 		evidence_free(&ev);
 		return 2;
 	}
-	vek = pick_vek(&ev);
+	/* For choosing the VEK and for printing; snp_verify() parses the bytes itself. */
+	if (!snp_report_parse(ev.report, ev.report_len, &parsed, NULL))
+		report = &parsed;
+	vek = pick_vek(&ev, report);
 	in.report = ev.report;
 	in.report_len = ev.report_len;
 	in.ark = ev.der[SNP_CERT_ARK];
@@ -206,9 +209,9 @@ static int run_verify(const struct verify_opts *o)
 	in.anchors = o->trust_ark ? &anchors : NULL;
 	ret = snp_verify(&in, &res);
 	if (o->json)
-		verify_print_json(stdout, o->report_path, ev.report, ev.report_len, &res, in.now);
+		verify_print_json(stdout, o->report_path, report, &res, in.now);
 	else
-		verify_print_text(stdout, o->report_path, ev.report, ev.report_len, &res, in.now);
+		verify_print_text(stdout, o->report_path, ev.report_len, report, &res, in.now);
 	evidence_free(&ev);
 	if (fflush(stdout))
 		return 2;

@@ -47,18 +47,19 @@ static const char *hwid_encoding(enum snp_hwid_encoding e)
 }
 
 static void print_product(FILE *out, const struct snp_verify_result *res,
-			  const struct snp_report *r, bool parsed)
+			  const struct snp_report *r)
 {
 	const char *name = snp_vek_ext_has(&res->ext, SNP_EXT_PRODUCT_NAME) ?
 			   res->ext.product_name : "none";
 	char cpuid[32];
 
-	if (parsed && r->version >= 3)
+	if (r && r->version >= 3)
 		snprintf(cpuid, sizeof(cpuid), "%02x/%02x/%02x", r->cpuid_fam_id,
 			 r->cpuid_mod_id, r->cpuid_step);
+	else if (r)
+		snprintf(cpuid, sizeof(cpuid), "n/a (v%u)", r->version);
 	else
-		snprintf(cpuid, sizeof(cpuid), parsed ? "n/a (v%u)" : "n/a",
-			 parsed ? r->version : 0);
+		snprintf(cpuid, sizeof(cpuid), "n/a");
 	fprintf(out, "product: %s (VCEK productName ext: %s; cpuid fam/mod/step: %s)\n",
 		snp_product_name(res->product), name, cpuid);
 }
@@ -84,17 +85,15 @@ static void print_certs(FILE *out, const struct snp_verify_result *res)
 		fprintf(out, "  VLEK csp_id: %s\n", res->ext.csp_id);
 }
 
-void verify_print_text(FILE *out, const char *path, const uint8_t *report, size_t len,
+void verify_print_text(FILE *out, const char *path, size_t len, const struct snp_report *report,
 		       const struct snp_verify_result *res, time_t at)
 {
-	struct snp_report r;
-	bool parsed = !snp_report_parse(report, len, &r, NULL);
 	char when[32];
 
 	fprintf(out, "report: %s (%zu bytes)\n", path, len);
-	print_product(out, res, &r, parsed);
-	if (parsed)
-		snp_report_print(out, &r, res->product);
+	print_product(out, res, report);
+	if (report)
+		snp_report_print(out, report, res->product);
 	print_certs(out, res);
 	fprintf(out, "checks at %s with %s roots%s:\n", fmt_time(when, at), res->anchors,
 		res->cached ? " (chain from the cache)" : "");
@@ -203,12 +202,11 @@ static json_object *cert_json(const struct snp_cert_facts *f)
 	return o;
 }
 
-void verify_print_json(FILE *out, const char *path, const uint8_t *report, size_t len,
+void verify_print_json(FILE *out, const char *path, const struct snp_report *report,
 		       const struct snp_verify_result *res, time_t at)
 {
 	json_object *o = json_object_new_object(), *checks = json_object_new_object();
 	json_object *certs = json_object_new_object();
-	struct snp_report r;
 	char when[32];
 
 	json_object_object_add(o, "report_file", json_object_new_string(path));
@@ -236,8 +234,8 @@ void verify_print_json(FILE *out, const char *path, const uint8_t *report, size_
 		json_object_object_add(certs, res->vek_type == SNP_VEK_VLEK ? "vlek" : "vcek",
 				       cert_json(&res->vek));
 	json_object_object_add(o, "certificates", certs);
-	if (!snp_report_parse(report, len, &r, NULL))
-		json_object_object_add(o, "report", report_json(&r, res->product));
+	if (report)
+		json_object_object_add(o, "report", report_json(report, res->product));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

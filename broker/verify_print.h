@@ -12,9 +12,10 @@
 
 #include "snp/verify.h"
 
-void verify_print_text(FILE *out, const char *path, const uint8_t *report, size_t len,
+/* report is the parsed report, or NULL when it did not parse (len bytes read). */
+void verify_print_text(FILE *out, const char *path, size_t len, const struct snp_report *report,
 		       const struct snp_verify_result *res, time_t at);
-void verify_print_json(FILE *out, const char *path, const uint8_t *report, size_t len,
+void verify_print_json(FILE *out, const char *path, const struct snp_report *report,
 		       const struct snp_verify_result *res, time_t at);
 
 #endif

@@ -134,13 +134,13 @@ static int ext_string(const uint8_t *v, size_t len, char *out, size_t size, cons
  */
 static int ext_hwid(const uint8_t *v, size_t len, struct snp_vek_ext *ext, struct snp_err *err)
 {
-	if (len == SNP_HWID_MAX || len == 8) {
+	if (len == SNP_HWID_MAX || len == SNP_CHIP_ID_SIZE_TURIN) {
 		memcpy(ext->hwid, v, len);
 		ext->hwid_len = len;
 		ext->hwid_encoding = SNP_HWID_RAW;
 		return 0;
 	}
-	if ((len == SNP_HWID_MAX + 2 || len == 8 + 2) && v[0] == MBEDTLS_ASN1_OCTET_STRING &&
+	if ((len == SNP_HWID_MAX + 2 || len == SNP_CHIP_ID_SIZE_TURIN + 2) && v[0] == MBEDTLS_ASN1_OCTET_STRING &&
 	    v[1] == len - 2) {
 		memcpy(ext->hwid, v + 2, len - 2);
 		ext->hwid_len = len - 2;

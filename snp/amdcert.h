@@ -24,9 +24,11 @@
 #include <mbedtls/x509_crt.h>
 
 #include "snp/err.h"
+#include "snp/report.h"
 
 #define SNP_P384_POINT_SIZE	97	/* 04 || X || Y */
-#define SNP_HWID_MAX		64
+/* The VCEK's hwID is the chip id: 64 bytes, 8 on Turin. */
+#define SNP_HWID_MAX		SNP_CHIP_ID_SIZE
 
 enum snp_vek_ext_id {
 	SNP_EXT_STRUCT_VERSION = 0,	/* .1 */

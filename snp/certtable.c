@@ -11,7 +11,7 @@
 #include <mbedtls/pem.h>
 
 #include "snp/certtable.h"
-#include "snp/le.h"
+#include "snp/bytes.h"
 
 static const uint8_t guid_ark[SNP_GUID_SIZE] = {
 	0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
@@ -84,14 +84,6 @@ char *snp_guid_format(char out[37], const uint8_t g[SNP_GUID_SIZE])
 	return out;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static bool is_space(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -108,7 +100,7 @@ static int der_length(const uint8_t *in, size_t len, size_t *der_len, struct snp
 		return snp_errf(err, -EBADMSG,
 				"certificate (%zu bytes) is not a complete DER SEQUENCE", len);
 	*der_len = (size_t)(p - in) + body;
-	if (!all_zero(in + *der_len, len - *der_len))
+	if (!snp_all_zero(in + *der_len, len - *der_len))
 		return snp_errf(err, -EBADMSG,
 				"certificate is %zu DER bytes followed by %zu bytes that are not zero padding",
 				*der_len, len - *der_len);
@@ -223,11 +215,11 @@ static int count_entries(const uint8_t *blob, size_t len, size_t *count, struct 
 			return snp_errf(err, -EBADMSG,
 					"certificate table has no all-zero terminator: entry %zu would end at byte %zu of a %zu-byte blob",
 					i, (i + 1) * SNP_CERT_TABLE_ENTRY_SIZE, len);
-		if (all_zero(e, SNP_CERT_TABLE_ENTRY_SIZE)) {
+		if (snp_all_zero(e, SNP_CERT_TABLE_ENTRY_SIZE)) {
 			*count = i;
 			return 0;
 		}
-		if (all_zero(e, SNP_GUID_SIZE))
+		if (snp_all_zero(e, SNP_GUID_SIZE))
 			return snp_errf(err, -EBADMSG,
 					"certificate table entry %zu has an all-zero GUID but offset %u length %u; only the terminator may be zero",
 					i, snp_get_le32(e + 16), snp_get_le32(e + 20));
@@ -330,7 +322,7 @@ static int check_blobs(const struct snp_cert_blob *in, size_t n, uint64_t *total
 				n, SNP_CERT_TABLE_MAX);
 	*total = (uint64_t)(n + 1) * SNP_CERT_TABLE_ENTRY_SIZE;
 	for (size_t i = 0; i < n; i++) {
-		if (all_zero(in[i].guid, SNP_GUID_SIZE) || !in[i].len)
+		if (snp_all_zero(in[i].guid, SNP_GUID_SIZE) || !in[i].len)
 			return snp_errf(err, -EINVAL,
 					"certificate table entry %zu has a zero GUID or no payload", i);
 		for (size_t j = 0; j < i; j++)

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "snp/report.h"
-#include "snp/le.h"
+#include "snp/bytes.h"
 
 static const char *const product_names[] = {
 	[SNP_PRODUCT_UNKNOWN] = "unknown",
@@ -185,18 +185,9 @@ size_t snp_chip_id_len(enum snp_product product)
 	return product == SNP_PRODUCT_TURIN ? SNP_CHIP_ID_SIZE_TURIN : SNP_CHIP_ID_SIZE;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 bool snp_report_chip_id_zero(const struct snp_report *report)
 {
-	return all_zero(report->chip_id, sizeof(report->chip_id));
+	return snp_all_zero(report->chip_id, sizeof(report->chip_id));
 }
 
 /* Must-be-zero ranges [start, end) for a report version. */

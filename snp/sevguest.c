@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "snp/provider_impl.h"
-#include "snp/le.h"
+#include "snp/bytes.h"
 
 #define SEV_PAGE_SIZE		4096	/* SNP guests are x86-64: 4 KiB pages */
 #define RESP_REPORT_OFFSET	0x20
@@ -186,14 +186,6 @@ static int check_needed_len(const struct sevguest *sg, uint32_t need, uint32_t h
 	return 0;
 }
 
-static int all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 /*
  * Returns 1 (with no latch to set) when the kernel's size answers were
  * unusable, 0 on success, or a negative errno for a failed request.
@@ -228,7 +220,7 @@ static int get_ext(struct sevguest *sg, const struct snp_report_request *req,
 		ret = request_error(sg, "SNP_GET_EXT_REPORT", ret, &io, err);
 	else
 		ret = check_response(&resp, res, err);
-	if (!ret && len && len <= SNP_CERTS_MAX && !all_zero(certs, len)) {
+	if (!ret && len && len <= SNP_CERTS_MAX && !snp_all_zero(certs, len)) {
 		res->certs = certs;
 		res->certs_len = len;
 		certs = NULL;

@@ -17,7 +17,7 @@
 
 #include "snp/simaddr.h"
 #include "snp/simproto.h"
-#include "snp/le.h"
+#include "snp/bytes.h"
 
 static const char req_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'Q' };
 static const char resp_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'S' };
@@ -36,15 +36,6 @@ enum {
 	/* A stale response left in a device by an earlier, timed-out call. */
 	DRAIN_MAX = 1 << 20,
 };
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 /* Printable form of a magic that did not match, for the message. */
 static void show_magic(const uint8_t *p, char out[9])
@@ -94,7 +85,7 @@ int snp_sim_request_decode(const uint8_t *buf, size_t len,
 		return snp_errf(err, -EBADMSG,
 				"simulator request type is %u; only 1 (report) and 2 (extended report) exist",
 				type);
-	if (!all_zero(buf + REQ_OFF_RESERVED, REQ_OFF_USER_DATA - REQ_OFF_RESERVED))
+	if (!snp_all_zero(buf + REQ_OFF_RESERVED, REQ_OFF_USER_DATA - REQ_OFF_RESERVED))
 		return snp_errf(err, -EBADMSG,
 				"simulator request reserved bytes 20-31 are not zero");
 	req->type = type;
@@ -147,7 +138,7 @@ static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *
 		return snp_errf(err, -EPROTONOSUPPORT,
 				"simulator response protocol version is %u; only %d is known",
 				version, SNP_SIM_PROTO_VERSION);
-	if (!all_zero(buf + RESP_OFF_RESERVED, SNP_SIM_RESP_HDR_SIZE - RESP_OFF_RESERVED))
+	if (!snp_all_zero(buf + RESP_OFF_RESERVED, SNP_SIM_RESP_HDR_SIZE - RESP_OFF_RESERVED))
 		return snp_errf(err, -EBADMSG,
 				"simulator response reserved bytes 24-31 are not zero");
 	h->status = snp_get_le32(buf + RESP_OFF_STATUS);

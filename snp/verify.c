@@ -15,6 +15,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
+#include "snp/bytes.h"
 #include "snp/verify.h"
 
 #define ROOT_RSA_BITS	4096
@@ -22,9 +23,6 @@
 struct cache_entry {
 	bool used;
 	uint64_t last_use;
-	uint8_t vek_sha[SNP_SHA256_SIZE];
-	uint8_t ark_sha[SNP_SHA256_SIZE];
-	uint8_t ask_sha[SNP_SHA256_SIZE];
 	uint8_t anchors[SNP_SHA256_SIZE];
 	enum snp_product product;
 	enum snp_vek_type vek_type;
@@ -196,12 +194,12 @@ static struct cache_entry *cache_find(struct vctx *v, const uint8_t *vek_sha)
 	for (size_t i = 0; i < c->capacity; i++) {
 		struct cache_entry *e = &c->entries[i];
 
-		if (!e->used || !sha_eq(e->vek_sha, vek_sha) ||
+		if (!e->used || !sha_eq(e->vek.sha256, vek_sha) ||
 		    !sha_eq(e->anchors, v->anchors_digest))
 			continue;
 		/* A different ARK or ASK than the one checked: check again. */
-		if ((in->ark && !sha_eq(e->ark_sha, ark_sha)) ||
-		    (in->ask && !sha_eq(e->ask_sha, ask_sha)))
+		if ((in->ark && !sha_eq(e->ark.sha256, ark_sha)) ||
+		    (in->ask && !sha_eq(e->ask.sha256, ask_sha)))
 			continue;
 		e->last_use = ++c->clock;
 		return e;
@@ -218,7 +216,7 @@ static void cache_store(struct vctx *v)
 	for (size_t i = 0; i < c->capacity; i++) {
 		struct cache_entry *x = &c->entries[i];
 
-		if (x->used && sha_eq(x->vek_sha, v->vek.sha256) &&
+		if (x->used && sha_eq(x->vek.sha256, v->vek.sha256) &&
 		    sha_eq(x->anchors, v->anchors_digest)) {
 			e = x;	/* the same VEK under another ARK/ASK: replace */
 			break;
@@ -231,9 +229,6 @@ static void cache_store(struct vctx *v)
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->last_use = ++c->clock;
-	memcpy(e->vek_sha, v->vek.sha256, SNP_SHA256_SIZE);
-	memcpy(e->ark_sha, v->ark.sha256, SNP_SHA256_SIZE);
-	memcpy(e->ask_sha, v->ask.sha256, SNP_SHA256_SIZE);
 	memcpy(e->anchors, v->anchors_digest, SNP_SHA256_SIZE);
 	e->product = res->product;
 	e->vek_type = res->vek_type;
@@ -656,14 +651,6 @@ static int step_tcb(struct vctx *v)
 		    (unsigned long long)res->vek_tcb, want, (unsigned long long)reported, got);
 }
 
-static bool zero_bytes(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static int step_chip_id(struct vctx *v)
 {
 	struct snp_verify_result *res = v->res;
@@ -691,7 +678,7 @@ static int step_chip_id(struct vctx *v)
 			    "the VCEK is for chip %s; the report's CHIP_ID is %s",
 			    snp_hex(a, ext->hwid, n), snp_hex(b, v->report->chip_id, n));
 	/* Turin's chip id is 8 bytes; the field's other 56 are zero. */
-	if (!zero_bytes(v->report->chip_id + n, SNP_CHIP_ID_SIZE - n))
+	if (!snp_all_zero(v->report->chip_id + n, SNP_CHIP_ID_SIZE - n))
 		return fail(v, SNP_CHECK_CHIP_ID, -EACCES,
 			    "the report's CHIP_ID has bytes set after its %zu-byte %s chip id",
 			    n, snp_product_name(res->product));

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,21 +100,6 @@ size_t test_unhex(const char *hex, uint8_t *out, size_t out_size)
 		out[i] = (uint8_t)byte;
 	}
 	return len / 2;
-}
-
-const char *test_shared_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("SNP_SHARED_TESTDATA");
-	struct stat st;
-
-	if (env && *env)
-		snprintf(dir, sizeof(dir), "%s", env);
-	else
-		snprintf(dir, sizeof(dir), "%s/../../shared/testdata", TESTS_DIR);
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return NULL;
-	return dir;
 }
 
 void test_skip(const char *fmt, ...)

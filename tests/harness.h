@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tests/shared.h"
+
 struct test_case {
 	const char *name;
 	void (*fn)(void);
@@ -47,11 +49,6 @@ int test_check_str(const char *got, const char *want,
 const char *test_tmpdir(void);
 /* test_tmpdir()/name in a static buffer (valid until the next call). */
 const char *test_path(const char *name);
-/*
- * The directory of the shared real-world test data (../shared/testdata
- * next to the checkout, or $SNP_SHARED_TESTDATA), or NULL when absent.
- */
-const char *test_shared_dir(void);
 /* End the test as skipped, saying why (it counts as neither pass nor fail). */
 void test_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Read a whole file (at most max bytes) into a malloc'd buffer; exits on error. */

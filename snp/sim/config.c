@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "snp/bytes.h"
 #include "snp/sim/sim.h"
 
 enum {
@@ -631,15 +632,6 @@ static int key_errf(const struct snp_sim_config *cfg, enum snp_sim_key key,
 	return snp_errf(err, -EINVAL, "%s: %s: %s", where, keys[key].name, msg);
 }
 
-static bool is_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 static int resolve_tcb(const struct snp_sim_config *cfg, enum snp_sim_key key,
 		       const struct snp_sim_tcb_spec *t, uint64_t dflt,
 		       enum snp_product product, uint64_t *out, struct snp_err *err)
@@ -692,11 +684,11 @@ static int resolve_chip_id(const struct snp_sim_config *cfg, enum snp_product pr
 		return 0;
 	}
 	if (product == SNP_PRODUCT_TURIN &&
-	    !is_zero(cfg->chip_id + id_len, SNP_CHIP_ID_SIZE - id_len))
+	    !snp_all_zero(cfg->chip_id + id_len, SNP_CHIP_ID_SIZE - id_len))
 		return key_errf(cfg, SNP_SIM_KEY_CHIP_ID, err,
 				"a Turin chip id is 8 bytes (the rest of CHIP_ID is zero)");
 	if (product != SNP_PRODUCT_TURIN &&
-	    is_zero(cfg->chip_id + SNP_CHIP_ID_SIZE_TURIN,
+	    snp_all_zero(cfg->chip_id + SNP_CHIP_ID_SIZE_TURIN,
 		    SNP_CHIP_ID_SIZE - SNP_CHIP_ID_SIZE_TURIN))
 		return key_errf(cfg, SNP_SIM_KEY_CHIP_ID, err,
 				"a %s chip id is 64 bytes; this one ends after 8",
@@ -725,7 +717,7 @@ static int check_cross(const struct snp_sim_config *cfg, uint32_t version,
 		return key_errf(cfg, SNP_SIM_KEY_CURRENT_MIT_VECTOR, err,
 				"mitigation vectors exist from version 5 on; version is %u",
 				version);
-	if (!cfg->author_key_en && !is_zero(cfg->author_key_digest, SNP_KEY_DIGEST_SIZE))
+	if (!cfg->author_key_en && !snp_all_zero(cfg->author_key_digest, SNP_KEY_DIGEST_SIZE))
 		return key_errf(cfg, SNP_SIM_KEY_AUTHOR_KEY_DIGEST, err,
 				"the PSP fills AUTHOR_KEY_DIGEST only with author_key_en = yes");
 	if (version == 2 && product == SNP_PRODUCT_TURIN)

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <mbedtls/ecdsa.h>
@@ -26,6 +25,7 @@
 
 #include "snp/certtable.h"
 #include "snp/verify.h"
+#include "tests/shared.h"
 
 #define SET "oak-genoa-oc-v5"
 #define ROUNDS 5
@@ -77,19 +77,6 @@ static uint8_t *read_cert(const char *dir, const char *name, size_t *len)
 		fprintf(stderr, "verify-bench: %s/%s: %s\n", dir, name, err.msg);
 	free(raw);
 	return der;
-}
-
-static const char *shared_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("SNP_SHARED_TESTDATA");
-	struct stat st;
-
-	if (env && *env)
-		snprintf(dir, sizeof(dir), "%s", env);
-	else
-		snprintf(dir, sizeof(dir), "%s/../../shared/testdata", TESTS_DIR);
-	return stat(dir, &st) || !S_ISDIR(st.st_mode) ? NULL : dir;
 }
 
 static int load(const char *shared, struct inputs *in)
@@ -212,7 +199,7 @@ int main(void)
 		"(b) cached chain (report checks only)",
 		"raw mbedTLS ECDSA P-384 verify",
 	};
-	const char *shared = shared_dir();
+	const char *shared = test_shared_dir();
 	struct snp_verify_cache *cache = snp_verify_cache_new(16);
 	struct inputs in = { 0 };
 	struct raw_verify raw;

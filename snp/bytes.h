@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef SNP_LE_H
-#define SNP_LE_H
+#ifndef SNP_BYTES_H
+#define SNP_BYTES_H
 
 /*
- * Little-endian integers in byte buffers, as the SNP firmware ABI, the
- * certificate table and the simulator's wire protocol all lay them out.
- * Byte by byte, so alignment and the host's order never matter.
+ * Byte buffers: little-endian integers, as the SNP firmware ABI, the
+ * certificate table and the simulator's wire protocol all lay them out
+ * (byte by byte, so alignment and the host's order never matter), and
+ * the all-zero test that reserved fields need.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint32_t snp_get_le32(const uint8_t *p)
@@ -30,6 +33,16 @@ static inline void snp_put_le64(uint8_t *p, uint64_t v)
 {
 	snp_put_le32(p, (uint32_t)v);
 	snp_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline bool snp_all_zero(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
 }
 
 #endif
