@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "snp/err.h"
 
@@ -29,4 +31,32 @@ char *snp_hex(char *out, const void *buf, size_t len)
 	}
 	out[2 * len] = '\0';
 	return out;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int snp_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2)
+		return -EINVAL;
+	if (n / 2 > max)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (hex_digit(hex[i]) < 0)
+			return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++)
+		out[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
+	*len = n / 2;
+	return 0;
 }

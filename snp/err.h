@@ -8,6 +8,7 @@
  * wrong (the field, the offset, the value). Nothing in snp/ prints.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 struct snp_err {
 	int code;		/* the negative errno the function returned */
@@ -20,5 +21,11 @@ int snp_errf(struct snp_err *err, int code, const char *fmt, ...)
 
 /* Lowercase hex of len bytes into out (2*len+1 bytes); returns out. */
 char *snp_hex(char *out, const void *buf, size_t len);
+/*
+ * Decode hex (either case, no prefix, an even number of digits) into out,
+ * at most max bytes; *len gets the count. -EINVAL for an odd count or a
+ * non-hex digit, -E2BIG for more than max bytes; out is then unchanged.
+ */
+int snp_unhex(const char *hex, uint8_t *out, size_t max, size_t *len);
 
 #endif
