@@ -50,7 +50,7 @@ SNP_SRCS := $(wildcard snp/*.c)
 SIM_SRCS := $(filter-out snp/sim/main.c,$(wildcard snp/sim/*.c))
 AGENT_SRCS := $(wildcard agent/*.c) $(SNP_SRCS)
 BROKER_SRCS := $(wildcard broker/*.c) $(SNP_SRCS)
-SIMD_SRCS := $(wildcard snp/sim/main.c) $(SIM_SRCS) $(SNP_SRCS)
+SIMD_SRCS := snp/sim/main.c $(SIM_SRCS) $(SNP_SRCS)
 # Code the tests exercise: every library directory's sources.
 LIB_SRCS := $(SNP_SRCS) $(SIM_SRCS)
 TEST_SRCS := tests/harness.c tests/shared.c $(wildcard tests/unit/*_test.c)
