@@ -83,7 +83,6 @@ static uint8_t tcb_byte(uint64_t raw, int pos)
 int snp_tcb_decode(uint64_t raw, enum snp_product product, struct snp_tcb *tcb)
 {
 	const struct tcb_layout *l = tcb_layout(product);
-	uint64_t used = 0;
 
 	memset(tcb, 0, sizeof(*tcb));
 	tcb->raw = raw;
@@ -94,10 +93,8 @@ int snp_tcb_decode(uint64_t raw, enum snp_product product, struct snp_tcb *tcb)
 	tcb->tee = tcb_byte(raw, l->tee);
 	tcb->snp = tcb_byte(raw, l->snp);
 	tcb->microcode = tcb_byte(raw, l->microcode);
-	for (const int *pos = &l->fmc; pos <= &l->microcode; pos++)
-		if (*pos >= 0)
-			used |= 0xffULL << (8 * *pos);
-	tcb->reserved_nonzero = (raw & ~used) != 0;
+	/* Whatever the components do not give back lies in reserved bytes. */
+	tcb->reserved_nonzero = snp_tcb_encode(tcb, product) != raw;
 	return 0;
 }
 

@@ -67,6 +67,11 @@ TEST(report_fields_turin_v5)
 	CHECK(tcb.fmc == 0 && tcb.bootloader == 1 && tcb.tee == 0 && tcb.snp == 2 &&
 	      tcb.microcode == 71 && !tcb.reserved_nonzero);
 	CHECK(snp_tcb_encode(&tcb, SNP_PRODUCT_TURIN) == r.reported_tcb);
+	/* Byte 4 is reserved on Turin, byte 2 on Milan. */
+	REQUIRE(snp_tcb_decode(r.reported_tcb | 1ULL << 32, SNP_PRODUCT_TURIN, &tcb) == 0);
+	CHECK(tcb.reserved_nonzero && tcb.snp == 2);
+	REQUIRE(snp_tcb_decode(0xdb18000000010004ULL, SNP_PRODUCT_MILAN, &tcb) == 0);
+	CHECK(tcb.reserved_nonzero && tcb.bootloader == 4 && tcb.microcode == 219);
 	REQUIRE(snp_tcb_format(s, sizeof(s), r.reported_tcb, SNP_PRODUCT_TURIN) == 0);
 	CHECK_STR(s, "fmc=0 bl=1 tee=0 snp=2 ucode=71");
 	CHECK(r.current_fw.major == 1 && r.current_fw.minor == 55 && r.current_fw.build == 61);
