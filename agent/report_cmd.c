@@ -73,33 +73,18 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_data(const char *hex, uint8_t out[SNP_REPORT_DATA_SIZE])
 {
-	size_t len = strlen(hex);
+	size_t len;
+	int ret = snp_unhex(hex, out, SNP_REPORT_DATA_SIZE, &len);
 
-	if (len % 2)
-		return usage_error("--data '%s' has an odd number of hex digits", hex);
-	if (len > 2 * SNP_REPORT_DATA_SIZE)
+	if (ret == -E2BIG)
 		return usage_error("--data '%s' is longer than 64 bytes", hex);
-	memset(out, 0, SNP_REPORT_DATA_SIZE);
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return usage_error("--data '%s' is not hex", hex);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
+	if (ret && strlen(hex) % 2)
+		return usage_error("--data '%s' has an odd number of hex digits", hex);
+	if (ret)
+		return usage_error("--data '%s' is not hex", hex);
+	memset(out + len, 0, SNP_REPORT_DATA_SIZE - len);
 	return 0;
 }
 

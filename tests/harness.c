@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "snp/err.h"
 #include "tests/harness.h"
 
 /* Set by the linker around everything TEST() put in the section. */
@@ -84,22 +85,14 @@ const char *test_path(const char *name)
 
 size_t test_unhex(const char *hex, uint8_t *out, size_t out_size)
 {
-	size_t len = strlen(hex);
+	size_t len;
+	int ret = snp_unhex(hex, out, out_size, &len);
 
-	if (len % 2 || len / 2 > out_size) {
-		fprintf(stderr, "    test_unhex: bad length %zu\n", len);
+	if (ret) {
+		fprintf(stderr, "    test_unhex: %s: %s\n", hex, strerror(-ret));
 		exit(1);
 	}
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned int byte;
-
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
-			fprintf(stderr, "    test_unhex: bad hex at %zu\n", 2 * i);
-			exit(1);
-		}
-		out[i] = (uint8_t)byte;
-	}
-	return len / 2;
+	return len;
 }
 
 void test_skip(const char *fmt, ...)
