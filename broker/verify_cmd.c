@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "broker/files.h"
 #include "broker/verify_cmd.h"
 #include "broker/verify_print.h"
 #include "snp/certtable.h"
+#include "snp/fdio.h"
 #include "snp/verify.h"
 
 #define REPORT_FILE_MAX	(64 * 1024)
@@ -53,7 +53,7 @@ static int load_table(struct evidence *ev, const char *path, struct snp_err *err
 	size_t len;
 	int ret;
 
-	ret = broker_read_file(path, SNP_CERT_TABLE_MAX * CERT_FILE_MAX, &blob, &len, err);
+	ret = snp_read_file(path, SNP_CERT_TABLE_MAX * CERT_FILE_MAX, &blob, &len, err);
 	if (ret)
 		return ret;
 	ret = snp_cert_table_parse(blob, len, &table, err);
@@ -90,7 +90,7 @@ static int load_dir_cert(struct evidence *ev, const char *dir, const char *name,
 		int ret;
 
 		snprintf(path, sizeof(path), "%s/%s.%s", dir, name, exts[i]);
-		ret = broker_read_file(path, CERT_FILE_MAX, &raw, &len, err);
+		ret = snp_read_file(path, CERT_FILE_MAX, &raw, &len, err);
 		if (ret == -ENOENT)
 			continue;
 		if (ret)
@@ -124,7 +124,7 @@ static int load_evidence(struct evidence *ev, const struct verify_opts *o, struc
 {
 	int ret;
 
-	ret = broker_read_file(o->report_path, REPORT_FILE_MAX, &ev->report, &ev->report_len, err);
+	ret = snp_read_file(o->report_path, REPORT_FILE_MAX, &ev->report, &ev->report_len, err);
 	if (!ret && o->table_path)
 		ret = load_table(ev, o->table_path, err);
 	if (!ret && o->certs_dir)
@@ -142,7 +142,7 @@ static int load_anchors(struct snp_anchors *anchors, const char *path, struct sn
 	int ret;
 
 	snp_amd_cert_init(&ark);
-	ret = broker_read_file(path, CERT_FILE_MAX, &raw, &len, err);
+	ret = snp_read_file(path, CERT_FILE_MAX, &raw, &len, err);
 	if (ret)
 		return ret;
 	ret = snp_cert_to_der(raw, len, &der, &der_len, err);

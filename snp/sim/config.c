@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "snp/bytes.h"
+#include "snp/fdio.h"
 #include "snp/sim/sim.h"
 
 enum {
@@ -553,26 +554,14 @@ int snp_sim_config_parse(struct snp_sim_config *cfg, const char *text, size_t le
 
 int snp_sim_config_load(struct snp_sim_config *cfg, const char *path, struct snp_err *err)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int ret;
 
-	if (!f)
-		return snp_errf(err, -errno, "%s: %s", path, strerror(errno));
-	buf = malloc(CONFIG_MAX_SIZE + 1);
-	if (!buf) {
-		ret = snp_errf(err, -ENOMEM, "out of memory reading %s", path);
-		goto out;
-	}
-	len = fread(buf, 1, CONFIG_MAX_SIZE + 1, f);
-	if (ferror(f))
-		ret = snp_errf(err, -EIO, "%s: read error", path);
-	else
-		ret = snp_sim_config_parse(cfg, buf, len, path, err);
-out:
+	ret = snp_read_file(path, CONFIG_MAX_SIZE, &buf, &len, err);
+	if (!ret)
+		ret = snp_sim_config_parse(cfg, (const char *)buf, len, path, err);
 	free(buf);
-	fclose(f);
 	return ret;
 }
 

@@ -18,6 +18,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "snp/certtable.h"
+#include "snp/fdio.h"
 #include "snp/sim/internal.h"
 
 enum { SHA384_LEN = 48, PATH_LEN = 4096 };
@@ -331,7 +332,7 @@ int snp_sim_save_vek(const struct snp_sim *sim, const char *dir, bool *written,
 		ret = sim_cert_pem(sim->vek_der, sim->vek_der_len, &pem, err);
 	if (ret)
 		return ret;
-	if (!sim_read_file(path, 65536, &old, &old_len, NULL) && old_len == strlen(pem) &&
+	if (!snp_read_file(path, 65536, &old, &old_len, NULL) && old_len == strlen(pem) &&
 	    !memcmp(old, pem, old_len))
 		goto out;
 	ret = sim_write_file(path, pem, strlen(pem), 0644, err);

@@ -103,8 +103,5 @@ int sim_path(char *out, size_t size, const char *dir, const char *name,
 /* Write data to path atomically (a temporary file renamed) with mode. */
 int sim_write_file(const char *path, const void *data, size_t len, unsigned int mode,
 		   struct snp_err *err);
-/* Read a whole file of at most max bytes, NUL-terminated, into malloc'd *data. */
-int sim_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
-		  struct snp_err *err);
 
 #endif

@@ -24,6 +24,7 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
+#include "snp/fdio.h"
 #include "snp/sim/internal.h"
 
 /* mbedTLS writes the lines as given and reads them without their newline. */
@@ -82,21 +83,6 @@ int sim_path(char *out, size_t size, const char *dir, const char *name,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int sim_write_file(const char *path, const void *data, size_t len, unsigned int mode,
 		   struct snp_err *err)
 {
@@ -111,7 +97,7 @@ int sim_write_file(const char *path, const void *data, size_t len, unsigned int 
 		return snp_errf(err, -errno, "%s: %s", tmp, strerror(errno));
 	ret = fchmod(fd, mode) ? -errno : 0;
 	if (!ret)
-		ret = write_all(fd, data, len);
+		ret = snp_write_all(fd, data, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
@@ -123,48 +109,6 @@ int sim_write_file(const char *path, const void *data, size_t len, unsigned int 
 		return snp_errf(err, ret, "writing %s: %s", path, strerror(-ret));
 	}
 	return 0;
-}
-
-int sim_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
-		  struct snp_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	ssize_t n;
-	int ret = 0;
-
-	*data = NULL;
-	if (fd < 0)
-		return snp_errf(err, -errno, "%s: %s", path, strerror(errno));
-	buf = malloc(max + 1);
-	if (!buf) {
-		ret = snp_errf(err, -ENOMEM, "out of memory reading %s", path);
-		goto out;
-	}
-	while ((n = read(fd, buf + got, max + 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = snp_errf(err, -errno, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		got += (size_t)n;
-		if (got > max) {
-			ret = snp_errf(err, -EFBIG, "%s: larger than %zu bytes", path, max);
-			goto out;
-		}
-	}
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	buf = NULL;
-out:
-	if (buf)
-		mbedtls_platform_zeroize(buf, max + 1);
-	free(buf);
-	close(fd);
-	return ret;
 }
 
 int sim_derive_chip_id(const uint8_t secret[SIM_CHIP_SECRET_SIZE], enum snp_product product,
@@ -315,7 +259,7 @@ static int load_chip_secret(struct sim_state *st, const char *dir, struct snp_er
 	mbedtls_pem_init(&pem);
 	ret = sim_path(path, sizeof(path), dir, SIM_CHIP_KEY, err);
 	if (!ret)
-		ret = sim_read_file(path, FILE_MAX, &text, &len, err);
+		ret = snp_read_file(path, FILE_MAX, &text, &len, err);
 	if (ret)
 		goto out;
 	ret = mbedtls_pem_read_buffer(&pem, CHIP_PEM_BEGIN, CHIP_PEM_END, text, NULL, 0, &used);
