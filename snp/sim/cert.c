@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include <mbedtls/asn1write.h>
-#include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/platform_util.h>
@@ -475,14 +474,6 @@ static int write_tbs(const struct sim_cert_req *req, unsigned char **p, unsigned
 	return (int)len;
 }
 
-static int asn1_err(struct snp_err *err, int ret, const char *what)
-{
-	char buf[128];
-
-	mbedtls_strerror(ret, buf, sizeof(buf));
-	return snp_errf(err, -EINVAL, "%s: %s (-0x%04x)", what, buf, (unsigned int)-ret);
-}
-
 int sim_cert_tbs(const struct sim_cert_req *req, uint8_t *buf, size_t size,
 		 uint8_t **tbs, size_t *tbs_len, struct snp_err *err)
 {
@@ -490,7 +481,7 @@ int sim_cert_tbs(const struct sim_cert_req *req, uint8_t *buf, size_t size,
 	int ret = write_tbs(req, &p, buf);
 
 	if (ret < 0)
-		return asn1_err(err, ret, "writing a certificate");
+		return sim_tls_err(err, ret, "writing a certificate");
 	*tbs = p;
 	*tbs_len = (size_t)ret;
 	return 0;
@@ -546,13 +537,13 @@ int sim_cert_issue(const struct sim_cert_req *req, mbedtls_ctr_drbg_context *drb
 		goto out;
 	ret = pss_sign(req->issuer, drbg, tbs, tbs_len, sig, &sig_len);
 	if (ret) {
-		ret = asn1_err(err, ret, "signing a certificate (RSASSA-PSS)");
+		ret = sim_tls_err(err, ret, "signing a certificate (RSASSA-PSS)");
 		goto out;
 	}
 	p = buf + 2 * TBS_MAX + SIG_MAX;
 	ret = write_cert(&p, sig + SIG_MAX, tbs, tbs_len, !is_vek(req), sig, sig_len);
 	if (ret < 0) {
-		ret = asn1_err(err, ret, "writing a certificate");
+		ret = sim_tls_err(err, ret, "writing a certificate");
 		goto out;
 	}
 	*der = malloc((size_t)ret);
@@ -582,7 +573,7 @@ int sim_cert_pem(const uint8_t *der, size_t der_len, char **pem, struct snp_err 
 	if (ret) {
 		free(*pem);
 		*pem = NULL;
-		return asn1_err(err, ret, "writing a certificate as PEM");
+		return sim_tls_err(err, ret, "writing a certificate as PEM");
 	}
 	return 0;
 }

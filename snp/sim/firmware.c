@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <mbedtls/ecdsa.h>
-#include <mbedtls/error.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha512.h>
 #include <mbedtls/x509_crt.h>
@@ -39,14 +38,6 @@ struct snp_sim {
 	uint8_t *certs;
 	size_t certs_len;
 };
-
-static int tls_err(struct snp_err *err, int ret, const char *what)
-{
-	char buf[128];
-
-	mbedtls_strerror(ret, buf, sizeof(buf));
-	return snp_errf(err, -EINVAL, "%s: %s (-0x%04x)", what, buf, (unsigned int)-ret);
-}
 
 static void vek_request(struct snp_sim *sim, const char *csp_id, struct sim_cert_req *req)
 {
@@ -123,7 +114,7 @@ static int setup_vek(struct snp_sim *sim, const struct snp_sim_config *cfg, cons
 	ret = mbedtls_ecp_export(mbedtls_pk_ec(sim->vek), &sim->grp, &sim->d, &q);
 	mbedtls_ecp_point_free(&q);
 	if (ret)
-		return tls_err(err, ret, "loading the VCEK/VLEK key");
+		return sim_tls_err(err, ret, "loading the VCEK/VLEK key");
 	if (reuse_vek(sim, &req, dir))
 		return 0;
 	return sim_cert_issue(&req, &sim->rng.drbg, &sim->vek_der, &sim->vek_der_len, err);
@@ -180,7 +171,7 @@ static int setup(struct snp_sim *sim, const char *dir, const struct snp_sim_conf
 		ret = mbedtls_ctr_drbg_random(&sim->rng.drbg, sim->tmpl.report_id,
 					      SNP_REPORT_ID_SIZE);
 		if (ret)
-			return tls_err(err, ret, "making REPORT_ID");
+			return sim_tls_err(err, ret, "making REPORT_ID");
 	}
 	ret = setup_vek(sim, cfg, dir, err);
 	if (!ret)
@@ -246,7 +237,7 @@ static int sign_report(struct snp_sim *sim, uint8_t report[SNP_REPORT_SIZE],
 	mbedtls_mpi_free(&r);
 	mbedtls_mpi_free(&s);
 	if (ret)
-		return tls_err(err, ret, "signing the report");
+		return sim_tls_err(err, ret, "signing the report");
 	return 0;
 }
 

@@ -63,6 +63,10 @@ int sim_cert_issue(const struct sim_cert_req *req, mbedtls_ctr_drbg_context *drb
 /* DER as PEM "CERTIFICATE" in a malloc'd NUL-terminated *pem. */
 int sim_cert_pem(const uint8_t *der, size_t der_len, char **pem, struct snp_err *err);
 
+/* "what: mbedTLS's text for ret (-0xNNNN)" in err, with fmt giving what; -EINVAL. */
+int sim_tls_err(struct snp_err *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* A DRBG seeded from the system's entropy, personalised by who. */
 struct sim_rng {
 	mbedtls_entropy_context entropy;

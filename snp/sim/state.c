@@ -24,6 +24,8 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
+#include "snp/amdcert.h"
+#include "snp/bytes.h"
 #include "snp/fdio.h"
 #include "snp/sim/internal.h"
 
@@ -39,10 +41,7 @@ enum {
 	DERIVE_TRIES = 16,
 };
 
-static int tls_err(struct snp_err *err, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int tls_err(struct snp_err *err, int ret, const char *fmt, ...)
+int sim_tls_err(struct snp_err *err, int ret, const char *fmt, ...)
 {
 	char buf[128], what[256];
 	va_list ap;
@@ -63,7 +62,7 @@ int sim_rng_init(struct sim_rng *rng, const char *who, struct snp_err *err)
 	ret = mbedtls_ctr_drbg_seed(&rng->drbg, mbedtls_entropy_func, &rng->entropy,
 				    (const unsigned char *)who, strlen(who));
 	if (ret)
-		return tls_err(err, ret, "%s", "seeding the random generator");
+		return sim_tls_err(err, ret, "seeding the random generator");
 	return 0;
 }
 
@@ -123,7 +122,7 @@ int sim_derive_chip_id(const uint8_t secret[SIM_CHIP_SECRET_SIZE], enum snp_prod
 			   SIM_CHIP_SECRET_SIZE, (const unsigned char *)info, sizeof(info) - 1,
 			   chip_id, id_len);
 	if (ret)
-		return tls_err(err, ret, "%s", "deriving the chip id");
+		return sim_tls_err(err, ret, "deriving the chip id");
 	return 0;
 }
 
@@ -140,8 +139,8 @@ static size_t vek_info(const struct sim_cert_req *req, uint8_t try, uint8_t *inf
 	memcpy(info, label, n);
 	info[n++] = try;
 	info[n++] = (uint8_t)req->product;
-	for (int i = 0; i < 8; i++)
-		info[n++] = (uint8_t)(req->tcb >> (8 * i));
+	snp_put_le64(info + n, req->tcb);
+	n += 8;
 	if (req->kind == SIM_CERT_VLEK) {
 		size_t c = strnlen(req->csp_id, size - n);
 
@@ -163,7 +162,7 @@ int sim_derive_vek(const uint8_t secret[SIM_CHIP_SECRET_SIZE], const struct sim_
 
 	ret = mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
 	if (ret)
-		return tls_err(err, ret, "%s", "setting up the VCEK");
+		return sim_tls_err(err, ret, "setting up the VCEK");
 	ec = mbedtls_pk_ec(*key);
 	/* A scalar of 0 or above the order needs another try: odds 2^-190. */
 	ret = MBEDTLS_ERR_ECP_INVALID_KEY;
@@ -177,12 +176,12 @@ int sim_derive_vek(const uint8_t secret[SIM_CHIP_SECRET_SIZE], const struct sim_
 	}
 	mbedtls_platform_zeroize(d, sizeof(d));
 	if (ret)
-		return tls_err(err, ret, "%s", "deriving the VCEK/VLEK key");
+		return sim_tls_err(err, ret, "deriving the VCEK/VLEK key");
 	ret = sim_rng_init(&rng, "snp-sim vek", err);
 	if (!ret) {
 		ret = mbedtls_ecp_keypair_calc_public(ec, mbedtls_ctr_drbg_random, &rng.drbg);
 		if (ret)
-			ret = tls_err(err, ret, "%s", "computing the VCEK/VLEK public key");
+			ret = sim_tls_err(err, ret, "computing the VCEK/VLEK public key");
 	}
 	sim_rng_free(&rng);
 	return ret;
@@ -202,12 +201,7 @@ static enum snp_product product_from_ark(const mbedtls_x509_crt *crt)
 
 static int64_t x509_time(const mbedtls_x509_time *t)
 {
-	struct tm tm = {
-		.tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
-		.tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec,
-	};
-
-	return (int64_t)timegm(&tm);
+	return snp_civil_to_epoch(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 }
 
 /* One key pair: dir/key_name (PEM private key) and dir/cert_name. */
@@ -223,16 +217,16 @@ static int load_pair(const char *dir, const char *key_name, const char *cert_nam
 		return ret;
 	ret = mbedtls_pk_parse_keyfile(key, path, NULL, mbedtls_ctr_drbg_random, &rng->drbg);
 	if (ret)
-		return tls_err(err, ret, "%s", path);
+		return sim_tls_err(err, ret, "%s", path);
 	ret = sim_path(path, sizeof(path), dir, cert_name, err);
 	if (ret)
 		return ret;
 	ret = mbedtls_x509_crt_parse_file(crt, path);
 	if (ret)
-		return tls_err(err, ret, "%s", path);
+		return sim_tls_err(err, ret, "%s", path);
 	ret = mbedtls_pk_check_pair(&crt->pk, key, mbedtls_ctr_drbg_random, &rng->drbg);
 	if (ret)
-		return tls_err(err, ret, "%s does not hold the public half of its key", path);
+		return sim_tls_err(err, ret, "%s does not hold the public half of its key", path);
 	return 0;
 }
 
@@ -264,7 +258,7 @@ static int load_chip_secret(struct sim_state *st, const char *dir, struct snp_er
 		goto out;
 	ret = mbedtls_pem_read_buffer(&pem, CHIP_PEM_BEGIN, CHIP_PEM_END, text, NULL, 0, &used);
 	if (ret) {
-		ret = tls_err(err, ret, "%s", path);
+		ret = sim_tls_err(err, ret, "%s", path);
 		goto out;
 	}
 	secret = mbedtls_pem_get_buffer(&pem, &secret_len);
@@ -357,7 +351,7 @@ static int gen_rsa(mbedtls_pk_context *key, struct sim_rng *rng, const char *wha
 		ret = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*key), mbedtls_ctr_drbg_random,
 					  &rng->drbg, RSA_BITS, RSA_EXPONENT);
 	if (ret)
-		return tls_err(err, ret, "generating the %s key (RSA-4096)", what);
+		return sim_tls_err(err, ret, "generating the %s key (RSA-4096)", what);
 	return 0;
 }
 
@@ -372,7 +366,7 @@ static int save_key(const char *dir, const char *name, mbedtls_pk_context *key,
 		return snp_errf(err, -ENOMEM, "out of memory for a key");
 	ret = mbedtls_pk_write_key_pem(key, pem, KEY_PEM_MAX);
 	if (ret)
-		ret = tls_err(err, ret, "writing %s", name);
+		ret = sim_tls_err(err, ret, "writing %s", name);
 	if (!ret)
 		ret = sim_path(path, sizeof(path), dir, name, err);
 	if (!ret)
@@ -410,7 +404,7 @@ static int save_chip_secret(const char *dir, struct sim_rng *rng, struct snp_err
 		ret = mbedtls_pem_write_buffer(CHIP_PEM_BEGIN "\n", CHIP_PEM_END "\n", secret,
 					       sizeof(secret), pem, sizeof(pem), &olen);
 	if (ret)
-		ret = tls_err(err, ret, "%s", "making the chip secret");
+		ret = sim_tls_err(err, ret, "making the chip secret");
 	if (!ret)
 		ret = sim_path(path, sizeof(path), dir, SIM_CHIP_KEY, err);
 	if (!ret)
