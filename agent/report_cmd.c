@@ -18,6 +18,7 @@
 
 #include "agent/exit.h"
 #include "agent/report_cmd.h"
+#include "snp/fdio.h"
 #include "snp/provider.h"
 #include "snp/report.h"
 #include "snp/report_print.h"
@@ -211,23 +212,15 @@ static int create_out(struct out_file *f, const char *path)
 
 static int write_out(struct out_file *f, const uint8_t *buf, size_t len)
 {
-	size_t done = 0;
-	ssize_t n;
+	int ret = snp_write_all(f->fd, buf, len);
 
-	while (done < len) {
-		n = write(f->fd, buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (done == len && !fsync(f->fd)) {
+	if (!ret && fsync(f->fd))
+		ret = -errno;
+	if (!ret) {
 		f->done = 1;
 		return 0;
 	}
-	fprintf(stderr, "snp-unseal report: writing %s: %s\n", f->path,
-		strerror(errno ? errno : EIO));
+	fprintf(stderr, "snp-unseal report: writing %s: %s\n", f->path, strerror(-ret));
 	return EXIT_FAILURE_OTHER;
 }
 

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "snp/fdio.h"
 #include "snp/provider_impl.h"
 
 #define TSM_PROVIDER_SEV	"sev_guest"
@@ -136,25 +137,13 @@ static ssize_t sys_read(void *ctx, const char *path, void *buf, size_t max)
 
 static int sys_write(void *ctx, const char *path, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	int fd, ret = 0;
-	ssize_t n;
+	int fd, ret;
 
 	(void)ctx;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	ret = snp_write_all(fd, buf, len);
 	if (close(fd) && !ret)
 		ret = -errno;
 	return ret;
