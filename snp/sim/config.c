@@ -64,29 +64,19 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Exactly 2*len hex digits into out. */
 static int parse_hex(const char *s, uint8_t *out, size_t len, char *w, size_t ws)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), got;
 
 	if (n != 2 * len)
 		return why(w, ws, "expected %zu hex digits (%zu bytes), got %zu characters",
 			   2 * len, len, n);
-	for (size_t i = 0; i < len; i++) {
-		int hi = hex_nibble(s[2 * i]), lo = hex_nibble(s[2 * i + 1]);
+	if (snp_unhex(s, out, len, &got)) {
+		/* The pair holding the first non-hex digit. */
+		size_t i = strspn(s, "0123456789abcdefABCDEF") & ~(size_t)1;
 
-		if (hi < 0 || lo < 0)
-			return why(w, ws, "'%c%c' at position %zu is not hex", s[2 * i],
-				   s[2 * i + 1], 2 * i + 1);
-		out[i] = (uint8_t)(hi << 4 | lo);
+		return why(w, ws, "'%c%c' at position %zu is not hex", s[i], s[i + 1], i + 1);
 	}
 	return 0;
 }

@@ -97,20 +97,15 @@ static int fail(const struct snp_err *err)
 
 static int parse_data(const char *hex, uint8_t out[SNP_REPORT_DATA_SIZE])
 {
-	size_t n = strlen(hex);
+	size_t len;
+	int ret;
 
 	memset(out, 0, SNP_REPORT_DATA_SIZE);
-	if (n % 2 || n > 2 * SNP_REPORT_DATA_SIZE)
+	ret = snp_unhex(hex, out, SNP_REPORT_DATA_SIZE, &len);
+	if (ret == -EINVAL && strlen(hex) % 2 == 0)
+		return usage_error("--data '%s' is not hex", hex);
+	if (ret)
 		return usage_error("--data '%s' is not up to 64 bytes of hex", hex);
-	for (size_t i = 0; i < n; i++) {
-		char c = hex[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-
-		if (v < 0)
-			return usage_error("--data '%s' is not hex", hex);
-		out[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
-	}
 	return 0;
 }
 
