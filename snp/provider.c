@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "snp/bytes.h"
 #include "snp/provider_impl.h"
 
 static int64_t now_ms(void)
@@ -145,8 +146,7 @@ static int check_echo(const struct snp_report_request *req,
 		      const struct snp_report_result *res, struct snp_err *err)
 {
 	const uint8_t *r = res->report;
-	uint32_t vmpl = (uint32_t)r[SNP_OFF_VMPL] | (uint32_t)r[SNP_OFF_VMPL + 1] << 8 |
-		(uint32_t)r[SNP_OFF_VMPL + 2] << 16 | (uint32_t)r[SNP_OFF_VMPL + 3] << 24;
+	uint32_t vmpl = snp_get_le32(r + SNP_OFF_VMPL);
 
 	if (memcmp(r + SNP_OFF_REPORT_DATA, req->report_data, SNP_REPORT_DATA_SIZE))
 		return snp_errf(err, -EBADMSG,

@@ -220,7 +220,7 @@ static int get_ext(struct sevguest *sg, const struct snp_report_request *req,
 		ret = request_error(sg, "SNP_GET_EXT_REPORT", ret, &io, err);
 	else
 		ret = check_response(&resp, res, err);
-	if (!ret && len && len <= SNP_CERTS_MAX && !snp_all_zero(certs, len)) {
+	if (!ret && len <= SNP_CERTS_MAX && !snp_all_zero(certs, len)) {
 		res->certs = certs;
 		res->certs_len = len;
 		certs = NULL;
