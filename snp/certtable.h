@@ -23,6 +23,8 @@
 #define SNP_CERT_TABLE_ENTRY_SIZE	24
 /* More than any host sends (ARK, ASK, VCEK or VLEK, perhaps a CRL). */
 #define SNP_CERT_TABLE_MAX		16
+/* The largest blob the kernel hands over (its SEV_FW_BLOB_MAX_SIZE). */
+#define SNP_CERT_TABLE_SIZE_MAX		0x4000
 
 enum snp_cert_kind {
 	SNP_CERT_OTHER = 0,	/* a GUID we do not know: kept, not used */

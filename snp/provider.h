@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "snp/certtable.h"
 #include "snp/err.h"
 #include "snp/report.h"
 
@@ -44,8 +45,6 @@ enum snp_provider {
 	SNP_PROVIDER_SIM,
 };
 
-/* The largest certificate table the kernel hands over (SEV_FW_BLOB_MAX_SIZE). */
-#define SNP_CERTS_MAX		0x4000
 #define SNP_VMPL_MAX		3
 #define SNP_TIMEOUT_DEFAULT_MS	90000	/* the kernel retries a busy host for 60 s */
 
@@ -111,7 +110,8 @@ struct snp_report_result {
 	enum snp_provider provider;	/* the one that answered */
 	bool simulated;			/* from the simulator, not AMD hardware */
 	uint8_t report[SNP_REPORT_SIZE];
-	uint8_t *certs;			/* malloc'd certificate table, or NULL */
+	uint8_t *certs;			/* malloc'd certificate table, or NULL;
+				   at most SNP_CERT_TABLE_SIZE_MAX bytes */
 	size_t certs_len;
 	char note[256];			/* for the log ("" when nothing to say) */
 };

@@ -22,7 +22,7 @@ static int check_answer(const char *addr, const struct snp_sim_response *resp,
 	if (resp->report_len != SNP_REPORT_SIZE)
 		return snp_errf(err, -EBADMSG, "the simulator at %s sent a %zu-byte report, not 0x%x",
 				addr, resp->report_len, SNP_REPORT_SIZE);
-	if (resp->certs_len > SNP_CERTS_MAX)
+	if (resp->certs_len > SNP_CERT_TABLE_SIZE_MAX)
 		return snp_errf(err, -EBADMSG, "the simulator at %s sent a %zu-byte certificate table",
 				addr, resp->certs_len);
 	return 0;

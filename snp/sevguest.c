@@ -179,10 +179,10 @@ static int size_answer(int ret, const struct snp_guest_request_ioctl *io)
 static int check_needed_len(const struct sevguest *sg, uint32_t need, uint32_t had,
 			    struct snp_err *err)
 {
-	if (need <= had || need % SEV_PAGE_SIZE || need > SNP_CERTS_MAX)
+	if (need <= had || need % SEV_PAGE_SIZE || need > SNP_CERT_TABLE_SIZE_MAX)
 		return snp_errf(err, -EPROTO, "%s asks for a %u-byte certificate buffer after %u; "
 				"it must be larger, page-aligned and at most %d bytes",
-				sg->path, need, had, SNP_CERTS_MAX);
+				sg->path, need, had, SNP_CERT_TABLE_SIZE_MAX);
 	return 0;
 }
 
@@ -194,7 +194,7 @@ static int get_ext(struct sevguest *sg, const struct snp_report_request *req,
 		   struct snp_report_result *res, const struct snp_deadline *dl,
 		   struct snp_err *err)
 {
-	uint8_t *certs = calloc(1, SNP_CERTS_MAX);
+	uint8_t *certs = calloc(1, SNP_CERT_TABLE_SIZE_MAX);
 	struct snp_report_resp resp;
 	struct snp_guest_request_ioctl io;
 	uint32_t len = SEV_PAGE_SIZE;
@@ -220,7 +220,7 @@ static int get_ext(struct sevguest *sg, const struct snp_report_request *req,
 		ret = request_error(sg, "SNP_GET_EXT_REPORT", ret, &io, err);
 	else
 		ret = check_response(&resp, res, err);
-	if (!ret && len <= SNP_CERTS_MAX && !snp_all_zero(certs, len)) {
+	if (!ret && len <= SNP_CERT_TABLE_SIZE_MAX && !snp_all_zero(certs, len)) {
 		res->certs = certs;
 		res->certs_len = len;
 		certs = NULL;

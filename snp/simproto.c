@@ -111,10 +111,10 @@ static int check_lengths(uint32_t status, uint32_t report_len, uint32_t certs_le
 		return snp_errf(err, -EBADMSG,
 				"simulator response has status 0x%x with report_len %u and certs_len %u; both must be 0",
 				status, report_len, certs_len);
-	if (certs_len > SNP_SIM_CERTS_MAX)
+	if (certs_len > SNP_CERT_TABLE_SIZE_MAX)
 		return snp_errf(err, -EMSGSIZE,
 				"simulator response certs_len is %u; at most %d (0x%x) is allowed",
-				certs_len, SNP_SIM_CERTS_MAX, SNP_SIM_CERTS_MAX);
+				certs_len, SNP_CERT_TABLE_SIZE_MAX, SNP_CERT_TABLE_SIZE_MAX);
 	if (certs_len && type != SNP_SIM_REQ_EXT_REPORT)
 		return snp_errf(err, -EBADMSG,
 				"simulator response carries a %u-byte certificate table for a plain report request",
@@ -195,7 +195,7 @@ int snp_sim_response_encode(const struct snp_sim_response *resp, uint8_t **out,
 
 	*out = NULL;
 	*len = 0;
-	if (resp->report_len > SNP_REPORT_SIZE || resp->certs_len > SNP_SIM_CERTS_MAX)
+	if (resp->report_len > SNP_REPORT_SIZE || resp->certs_len > SNP_CERT_TABLE_SIZE_MAX)
 		return snp_errf(err, -EMSGSIZE,
 				"simulator response too large (report %zu, certificates %zu bytes)",
 				resp->report_len, resp->certs_len);

@@ -23,7 +23,7 @@
  *                                 e.g. 0x16 INVALID_PARAM for a VMPL below
  *                                 the guest's own)
  *  16  report_len            u32 (0x4A0 on success, else 0)
- *  20  certs_len             u32 (0 unless type 2; at most SNP_SIM_CERTS_MAX)
+ *  20  certs_len             u32 (0 unless type 2; at most 0x4000)
  *  24  reserved, zero        8
  *  32  report, then the certificate table (snp/certtable.h format)
  *
@@ -34,13 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "snp/certtable.h"
 #include "snp/err.h"
 #include "snp/report.h"
 
 #define SNP_SIM_PROTO_VERSION	1
 #define SNP_SIM_REQ_SIZE	96
 #define SNP_SIM_RESP_HDR_SIZE	32
-#define SNP_SIM_CERTS_MAX	0x4000	/* SEV_FW_BLOB_MAX_SIZE in the kernel */
+/* The certificate table's bound (snp/certtable.h), by its older name. */
+#define SNP_SIM_CERTS_MAX	SNP_CERT_TABLE_SIZE_MAX
 
 enum snp_sim_req_type {
 	SNP_SIM_REQ_REPORT = 1,
@@ -80,7 +82,7 @@ void snp_sim_response_free(struct snp_sim_response *resp);
  * Strict decoding of a whole response to a request of the given type
  * (what snp_sim_call checks): magic, version, reserved bytes zero,
  * report_len 0x4A0 on status 0 and 0 otherwise, certs_len at most
- * SNP_SIM_CERTS_MAX and 0 unless type 2, and exactly len bytes in all.
+ * SNP_CERT_TABLE_SIZE_MAX and 0 unless type 2, and exactly len bytes in all.
  */
 int snp_sim_response_decode(const uint8_t *buf, size_t len, uint32_t type,
 			    struct snp_sim_response *resp, struct snp_err *err);

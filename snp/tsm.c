@@ -435,18 +435,18 @@ static int read_outblob(struct tsm_entry *e, struct snp_report_result *res,
 static int read_auxblob(struct tsm_entry *e, struct snp_report_result *res,
 			struct snp_err *err)
 {
-	uint8_t *blob = malloc(SNP_CERTS_MAX);
+	uint8_t *blob = malloc(SNP_CERT_TABLE_SIZE_MAX);
 	ssize_t n;
 	int ret = 0;
 
 	if (!blob)
 		return snp_errf(err, -ENOMEM, "out of memory for the certificate table");
-	n = e->ops->read(e->ops->ctx, attr_path(e, "auxblob"), blob, SNP_CERTS_MAX);
+	n = e->ops->read(e->ops->ctx, attr_path(e, "auxblob"), blob, SNP_CERT_TABLE_SIZE_MAX);
 	if (n == -ENOENT && e->ops->is_dir(e->ops->ctx, e->dir) == 0)
 		n = 0;	/* a kernel before auxblob: no table */
 	if (n == -EFBIG)
 		ret = snp_errf(err, -EBADMSG, "auxblob of %s is longer than %d bytes",
-			       e->dir, SNP_CERTS_MAX);
+			       e->dir, SNP_CERT_TABLE_SIZE_MAX);
 	else if (n < 0)
 		ret = attr_error(e, "auxblob", "reading", (int)n, err);
 	if (ret || n == 0) {

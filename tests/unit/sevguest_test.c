@@ -34,7 +34,7 @@ struct fake_sg {
 	int open_error;
 	uint32_t guest_vmpl;	/* a lower VMPL gets status INVALID_PARAM */
 	uint32_t table_len;	/* the host's certificate table, 0 for none */
-	uint8_t table[SNP_CERTS_MAX];
+	uint8_t table[SNP_CERT_TABLE_SIZE_MAX];
 	uint32_t answer_len;	/* if set, the length written back instead */
 	int grow;		/* the table grows after the size answer */
 	int fail_errno;		/* the next request fails like this */
@@ -117,7 +117,7 @@ static int ext_report(struct fake_sg *sg, struct snp_guest_request_ioctl *io)
 		sg->certs_lens[sg->ioctls - 1] = len;
 	if (!len || !ext->certs_address)
 		return firmware(sg, &ext->data, resp, io);
-	if (len > SNP_CERTS_MAX || len % PAGE)
+	if (len > SNP_CERT_TABLE_SIZE_MAX || len % PAGE)
 		return -EINVAL;
 	if (sg->table_len > len) {
 		/* The kernel re-issues without certificates; the VMPCK stays. */
@@ -276,7 +276,7 @@ TEST(sevguest_ext_report_without_table)
 
 TEST(sevguest_unusable_size_answer_is_refused)
 {
-	static const uint32_t answers[] = { 2 * PAGE + 1, SNP_CERTS_MAX + PAGE, PAGE };
+	static const uint32_t answers[] = { 2 * PAGE + 1, SNP_CERT_TABLE_SIZE_MAX + PAGE, PAGE };
 
 	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
 		struct fake_sg *sg = fake_new();

@@ -51,7 +51,7 @@ struct fake_tsm {
 	int has_privlevel;
 	unsigned int floor;
 	int has_auxblob;
-	uint8_t aux[SNP_CERTS_MAX + 16];
+	uint8_t aux[SNP_CERT_TABLE_SIZE_MAX + 16];
 	size_t aux_len;
 	size_t outblob_len;
 	int report_errno;	/* what report_new fails with, 0 for success */
@@ -455,7 +455,7 @@ TEST(tsm_oversized_auxblob_is_refused)
 	struct fake_tsm *ft = fake_new();
 	struct run r;
 
-	ft->aux_len = SNP_CERTS_MAX + 1;
+	ft->aux_len = SNP_CERT_TABLE_SIZE_MAX + 1;
 	run_with(ft, &r, 0, true);
 	CHECK(r.ret == -EBADMSG);
 	CHECK(strstr(r.err.msg, "auxblob") != NULL);
