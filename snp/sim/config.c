@@ -21,14 +21,31 @@ enum {
 	CONFIG_MAX_SIZE = 64 * 1024,
 };
 
+struct key_def;
+
 /* A value parser: 0, or -1 with the reason in why. */
-typedef int (*parse_fn)(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+typedef int (*parse_fn)(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 			char *why, size_t why_size);
 
+/*
+ * A key: its parser and, for the parsers shared between keys, the field
+ * it sets (offset and size in struct snp_sim_config); for p_uint also the
+ * largest value and what the value must be ("a 32-bit number").
+ */
 struct key_def {
 	const char *name;
 	parse_fn parse;
+	size_t off, size;
+	uint64_t max;
+	const char *what;
 };
+
+#define FIELD(f) offsetof(struct snp_sim_config, f), sizeof(((struct snp_sim_config *)0)->f)
+
+static void *field(struct snp_sim_config *cfg, const struct key_def *k)
+{
+	return (uint8_t *)cfg + k->off;
+}
 
 static int why(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -99,22 +116,22 @@ static int parse_bool(const char *s, bool *out, char *w, size_t ws)
 	return why(w, ws, "'%s' is not yes or no", s);
 }
 
-static int p_product(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_product(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		     char *w, size_t ws)
 {
-	(void)key;
+	(void)k;
 	cfg->product = snp_product_from_name(val, strlen(val));
 	if (cfg->product == SNP_PRODUCT_UNKNOWN)
 		return why(w, ws, "'%s' is none of milan, genoa, turin", val);
 	return 0;
 }
 
-static int p_version(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_version(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		     char *w, size_t ws)
 {
 	uint64_t v;
 
-	(void)key;
+	(void)k;
 	if (parse_uint(val, UINT32_MAX, &v) || (v != 2 && v != 3 && v != 5))
 		return why(w, ws, "'%s' is not a report version the PSP produces (2, 3 or 5)",
 			   val);
@@ -122,37 +139,27 @@ static int p_version(struct snp_sim_config *cfg, enum snp_sim_key key, const cha
 	return 0;
 }
 
-static uint64_t *u64_field(struct snp_sim_config *cfg, enum snp_sim_key key)
-{
-	switch (key) {
-	case SNP_SIM_KEY_POLICY:
-		return &cfg->policy;
-	case SNP_SIM_KEY_PLATFORM_INFO:
-		return &cfg->platform_info;
-	case SNP_SIM_KEY_LAUNCH_MIT_VECTOR:
-		return &cfg->launch_mit_vector;
-	case SNP_SIM_KEY_CURRENT_MIT_VECTOR:
-		return &cfg->current_mit_vector;
-	default:
-		return NULL;
-	}
-}
-
-static int p_u64(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
-		 char *w, size_t ws)
+/* A number up to k->max into a field of 1, 4 or 8 bytes. */
+static int p_uint(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
+		  char *w, size_t ws)
 {
 	uint64_t v;
+	uint32_t v32;
+	uint8_t v8;
 
-	if (parse_uint(val, UINT64_MAX, &v))
-		return why(w, ws, "'%s' is not a 64-bit number (decimal or 0x hex)", val);
-	*u64_field(cfg, key) = v;
+	if (parse_uint(val, k->max, &v))
+		return why(w, ws, "'%s' is not %s", val, k->what);
+	v32 = (uint32_t)v;
+	v8 = (uint8_t)v;
+	memcpy(field(cfg, k), k->size == 8 ? (void *)&v : k->size == 4 ? (void *)&v32 : &v8,
+	       k->size);
 	return 0;
 }
 
-static int p_policy(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_policy(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		    char *w, size_t ws)
 {
-	if (p_u64(cfg, key, val, w, ws))
+	if (p_uint(cfg, k, val, w, ws))
 		return -1;
 	if (!(cfg->policy & SNP_POLICY_RESERVED_1))
 		return why(w, ws, "0x%llx has bit 17 clear; the PSP requires it set",
@@ -163,74 +170,28 @@ static int p_policy(struct snp_sim_config *cfg, enum snp_sim_key key, const char
 	return 0;
 }
 
-static int p_guest_svn(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
-		       char *w, size_t ws)
-{
-	uint64_t v;
-
-	(void)key;
-	if (parse_uint(val, UINT32_MAX, &v))
-		return why(w, ws, "'%s' is not a 32-bit number", val);
-	cfg->guest_svn = (uint32_t)v;
-	return 0;
-}
-
-static int p_guest_vmpl(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
-			char *w, size_t ws)
-{
-	uint64_t v;
-
-	(void)key;
-	if (parse_uint(val, 3, &v))
-		return why(w, ws, "'%s' is not a VMPL (0 to 3)", val);
-	cfg->guest_vmpl = (uint32_t)v;
-	return 0;
-}
-
-/* The fixed-size byte strings, by key. */
-static const struct {
-	enum snp_sim_key key;
-	size_t off, len;
-} hex_fields[] = {
-	{ SNP_SIM_KEY_FAMILY_ID, offsetof(struct snp_sim_config, family_id), SNP_ID_SIZE },
-	{ SNP_SIM_KEY_IMAGE_ID, offsetof(struct snp_sim_config, image_id), SNP_ID_SIZE },
-	{ SNP_SIM_KEY_MEASUREMENT, offsetof(struct snp_sim_config, measurement),
-	  SNP_MEASUREMENT_SIZE },
-	{ SNP_SIM_KEY_HOST_DATA, offsetof(struct snp_sim_config, host_data), SNP_HOST_DATA_SIZE },
-	{ SNP_SIM_KEY_ID_KEY_DIGEST, offsetof(struct snp_sim_config, id_key_digest),
-	  SNP_KEY_DIGEST_SIZE },
-	{ SNP_SIM_KEY_AUTHOR_KEY_DIGEST, offsetof(struct snp_sim_config, author_key_digest),
-	  SNP_KEY_DIGEST_SIZE },
-	{ SNP_SIM_KEY_REPORT_ID_MA, offsetof(struct snp_sim_config, report_id_ma),
-	  SNP_REPORT_ID_SIZE },
-};
-
-static int p_hex(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_hex(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		 char *w, size_t ws)
 {
-	for (size_t i = 0; i < sizeof(hex_fields) / sizeof(hex_fields[0]); i++)
-		if (hex_fields[i].key == key)
-			return parse_hex(val, (uint8_t *)cfg + hex_fields[i].off,
-					 hex_fields[i].len, w, ws);
-	return why(w, ws, "internal: no hex field");
+	return parse_hex(val, field(cfg, k), k->size, w, ws);
 }
 
-static int p_report_id(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_report_id(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		       char *w, size_t ws)
 {
-	(void)key;
+	(void)k;
 	cfg->has_report_id = strcmp(val, "random") != 0;
 	if (!cfg->has_report_id)
 		return 0;
 	return parse_hex(val, cfg->report_id, sizeof(cfg->report_id), w, ws);
 }
 
-static int p_chip_id(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_chip_id(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		     char *w, size_t ws)
 {
 	size_t n = strlen(val);
 
-	(void)key;
+	(void)k;
 	memset(cfg->chip_id, 0, sizeof(cfg->chip_id));
 	cfg->has_chip_id = strcmp(val, "derived") != 0;
 	if (!cfg->has_chip_id)
@@ -241,30 +202,16 @@ static int p_chip_id(struct snp_sim_config *cfg, enum snp_sim_key key, const cha
 	return parse_hex(val, cfg->chip_id, n / 2, w, ws);
 }
 
-static bool *bool_field(struct snp_sim_config *cfg, enum snp_sim_key key)
-{
-	switch (key) {
-	case SNP_SIM_KEY_AUTHOR_KEY_EN:
-		return &cfg->author_key_en;
-	case SNP_SIM_KEY_MASK_CHIP_KEY:
-		return &cfg->mask_chip_key;
-	case SNP_SIM_KEY_CERT_TABLE:
-		return &cfg->cert_table;
-	default:
-		return NULL;
-	}
-}
-
-static int p_bool(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_bool(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		  char *w, size_t ws)
 {
-	return parse_bool(val, bool_field(cfg, key), w, ws);
+	return parse_bool(val, field(cfg, k), w, ws);
 }
 
-static int p_signing_key(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_signing_key(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 			 char *w, size_t ws)
 {
-	(void)key;
+	(void)k;
 	if (!strcasecmp(val, "vcek"))
 		cfg->signing_key = SNP_SIGNING_KEY_VCEK;
 	else if (!strcasecmp(val, "vlek"))
@@ -332,26 +279,10 @@ static int parse_tcb_parts(struct snp_sim_tcb_spec *t, const char *val, char *w,
 	return 0;
 }
 
-static struct snp_sim_tcb_spec *tcb_field(struct snp_sim_config *cfg, enum snp_sim_key key)
-{
-	switch (key) {
-	case SNP_SIM_KEY_CURRENT_TCB:
-		return &cfg->current_tcb;
-	case SNP_SIM_KEY_REPORTED_TCB:
-		return &cfg->reported_tcb;
-	case SNP_SIM_KEY_COMMITTED_TCB:
-		return &cfg->committed_tcb;
-	case SNP_SIM_KEY_LAUNCH_TCB:
-		return &cfg->launch_tcb;
-	default:
-		return NULL;
-	}
-}
-
-static int p_tcb(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_tcb(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		 char *w, size_t ws)
 {
-	struct snp_sim_tcb_spec *t = tcb_field(cfg, key);
+	struct snp_sim_tcb_spec *t = field(cfg, k);
 
 	memset(t, 0, sizeof(*t));
 	if (isdigit((unsigned char)val[0])) {
@@ -365,13 +296,12 @@ static int p_tcb(struct snp_sim_config *cfg, enum snp_sim_key key, const char *v
 }
 
 /* "MAJOR.MINOR.BUILD", as AMD writes firmware versions. */
-static int p_fw(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_fw(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		char *w, size_t ws)
 {
 	unsigned int major, minor, build;
 	int end = 0;
-	struct snp_fw_version *fw = key == SNP_SIM_KEY_CURRENT_FW ? &cfg->current_fw
-								   : &cfg->committed_fw;
+	struct snp_fw_version *fw = field(cfg, k);
 
 	if (strspn(val, "0123456789.") != strlen(val) ||
 	    sscanf(val, "%3u.%3u.%3u%n", &major, &minor, &build, &end) != 3 ||
@@ -380,36 +310,15 @@ static int p_fw(struct snp_sim_config *cfg, enum snp_sim_key key, const char *va
 		return why(w, ws, "'%s' is not MAJOR.MINOR.BUILD with each 0-255", val);
 	*fw = (struct snp_fw_version){ .build = (uint8_t)build, .minor = (uint8_t)minor,
 				       .major = (uint8_t)major };
-	if (key == SNP_SIM_KEY_CURRENT_FW)
-		cfg->has_current_fw = true;
-	else
-		cfg->has_committed_fw = true;
 	return 0;
 }
 
-static int p_cpuid(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
-		   char *w, size_t ws)
-{
-	uint64_t v;
-
-	if (parse_uint(val, 255, &v))
-		return why(w, ws, "'%s' is not a byte (0-255 or 0x00-0xff)", val);
-	if (key == SNP_SIM_KEY_CPUID_FAM_ID)
-		cfg->cpuid_fam_id = (uint8_t)v;
-	else if (key == SNP_SIM_KEY_CPUID_MOD_ID)
-		cfg->cpuid_mod_id = (uint8_t)v;
-	else
-		cfg->cpuid_step = (uint8_t)v;
-	cfg->has_cpuid = true;
-	return 0;
-}
-
-static int p_csp_id(struct snp_sim_config *cfg, enum snp_sim_key key, const char *val,
+static int p_csp_id(struct snp_sim_config *cfg, const struct key_def *k, const char *val,
 		    char *w, size_t ws)
 {
 	size_t n = strlen(val);
 
-	(void)key;
+	(void)k;
 	if (n >= sizeof(cfg->csp_id))
 		return why(w, ws, "%zu characters; at most %zu", n, sizeof(cfg->csp_id) - 1);
 	for (size_t i = 0; i < n; i++)
@@ -420,37 +329,45 @@ static int p_csp_id(struct snp_sim_config *cfg, enum snp_sim_key key, const char
 	return 0;
 }
 
+#define U64	UINT64_MAX, "a 64-bit number (decimal or 0x hex)"
+#define BYTE	255, "a byte (0-255 or 0x00-0xff)"
+
 static const struct key_def keys[SNP_SIM_KEY_COUNT] = {
 	[SNP_SIM_KEY_PRODUCT] = { "product", p_product },
 	[SNP_SIM_KEY_VERSION] = { "version", p_version },
-	[SNP_SIM_KEY_GUEST_SVN] = { "guest_svn", p_guest_svn },
-	[SNP_SIM_KEY_POLICY] = { "policy", p_policy },
-	[SNP_SIM_KEY_FAMILY_ID] = { "family_id", p_hex },
-	[SNP_SIM_KEY_IMAGE_ID] = { "image_id", p_hex },
-	[SNP_SIM_KEY_GUEST_VMPL] = { "guest_vmpl", p_guest_vmpl },
-	[SNP_SIM_KEY_MEASUREMENT] = { "measurement", p_hex },
-	[SNP_SIM_KEY_HOST_DATA] = { "host_data", p_hex },
-	[SNP_SIM_KEY_ID_KEY_DIGEST] = { "id_key_digest", p_hex },
-	[SNP_SIM_KEY_AUTHOR_KEY_DIGEST] = { "author_key_digest", p_hex },
-	[SNP_SIM_KEY_AUTHOR_KEY_EN] = { "author_key_en", p_bool },
-	[SNP_SIM_KEY_PLATFORM_INFO] = { "platform_info", p_u64 },
+	[SNP_SIM_KEY_GUEST_SVN] = { "guest_svn", p_uint, FIELD(guest_svn), UINT32_MAX,
+				    "a 32-bit number" },
+	[SNP_SIM_KEY_POLICY] = { "policy", p_policy, FIELD(policy), U64 },
+	[SNP_SIM_KEY_FAMILY_ID] = { "family_id", p_hex, FIELD(family_id) },
+	[SNP_SIM_KEY_IMAGE_ID] = { "image_id", p_hex, FIELD(image_id) },
+	[SNP_SIM_KEY_GUEST_VMPL] = { "guest_vmpl", p_uint, FIELD(guest_vmpl), 3,
+				     "a VMPL (0 to 3)" },
+	[SNP_SIM_KEY_MEASUREMENT] = { "measurement", p_hex, FIELD(measurement) },
+	[SNP_SIM_KEY_HOST_DATA] = { "host_data", p_hex, FIELD(host_data) },
+	[SNP_SIM_KEY_ID_KEY_DIGEST] = { "id_key_digest", p_hex, FIELD(id_key_digest) },
+	[SNP_SIM_KEY_AUTHOR_KEY_DIGEST] = { "author_key_digest", p_hex,
+					    FIELD(author_key_digest) },
+	[SNP_SIM_KEY_AUTHOR_KEY_EN] = { "author_key_en", p_bool, FIELD(author_key_en) },
+	[SNP_SIM_KEY_PLATFORM_INFO] = { "platform_info", p_uint, FIELD(platform_info), U64 },
 	[SNP_SIM_KEY_SIGNING_KEY] = { "signing_key", p_signing_key },
-	[SNP_SIM_KEY_MASK_CHIP_KEY] = { "mask_chip_key", p_bool },
+	[SNP_SIM_KEY_MASK_CHIP_KEY] = { "mask_chip_key", p_bool, FIELD(mask_chip_key) },
 	[SNP_SIM_KEY_CHIP_ID] = { "chip_id", p_chip_id },
-	[SNP_SIM_KEY_CURRENT_TCB] = { "current_tcb", p_tcb },
-	[SNP_SIM_KEY_REPORTED_TCB] = { "reported_tcb", p_tcb },
-	[SNP_SIM_KEY_COMMITTED_TCB] = { "committed_tcb", p_tcb },
-	[SNP_SIM_KEY_LAUNCH_TCB] = { "launch_tcb", p_tcb },
-	[SNP_SIM_KEY_CURRENT_FW] = { "current_fw", p_fw },
-	[SNP_SIM_KEY_COMMITTED_FW] = { "committed_fw", p_fw },
-	[SNP_SIM_KEY_CPUID_FAM_ID] = { "cpuid_fam_id", p_cpuid },
-	[SNP_SIM_KEY_CPUID_MOD_ID] = { "cpuid_mod_id", p_cpuid },
-	[SNP_SIM_KEY_CPUID_STEP] = { "cpuid_step", p_cpuid },
+	[SNP_SIM_KEY_CURRENT_TCB] = { "current_tcb", p_tcb, FIELD(current_tcb) },
+	[SNP_SIM_KEY_REPORTED_TCB] = { "reported_tcb", p_tcb, FIELD(reported_tcb) },
+	[SNP_SIM_KEY_COMMITTED_TCB] = { "committed_tcb", p_tcb, FIELD(committed_tcb) },
+	[SNP_SIM_KEY_LAUNCH_TCB] = { "launch_tcb", p_tcb, FIELD(launch_tcb) },
+	[SNP_SIM_KEY_CURRENT_FW] = { "current_fw", p_fw, FIELD(current_fw) },
+	[SNP_SIM_KEY_COMMITTED_FW] = { "committed_fw", p_fw, FIELD(committed_fw) },
+	[SNP_SIM_KEY_CPUID_FAM_ID] = { "cpuid_fam_id", p_uint, FIELD(cpuid_fam_id), BYTE },
+	[SNP_SIM_KEY_CPUID_MOD_ID] = { "cpuid_mod_id", p_uint, FIELD(cpuid_mod_id), BYTE },
+	[SNP_SIM_KEY_CPUID_STEP] = { "cpuid_step", p_uint, FIELD(cpuid_step), BYTE },
 	[SNP_SIM_KEY_REPORT_ID] = { "report_id", p_report_id },
-	[SNP_SIM_KEY_REPORT_ID_MA] = { "report_id_ma", p_hex },
-	[SNP_SIM_KEY_LAUNCH_MIT_VECTOR] = { "launch_mit_vector", p_u64 },
-	[SNP_SIM_KEY_CURRENT_MIT_VECTOR] = { "current_mit_vector", p_u64 },
-	[SNP_SIM_KEY_CERT_TABLE] = { "cert_table", p_bool },
+	[SNP_SIM_KEY_REPORT_ID_MA] = { "report_id_ma", p_hex, FIELD(report_id_ma) },
+	[SNP_SIM_KEY_LAUNCH_MIT_VECTOR] = { "launch_mit_vector", p_uint,
+					    FIELD(launch_mit_vector), U64 },
+	[SNP_SIM_KEY_CURRENT_MIT_VECTOR] = { "current_mit_vector", p_uint,
+					     FIELD(current_mit_vector), U64 },
+	[SNP_SIM_KEY_CERT_TABLE] = { "cert_table", p_bool, FIELD(cert_table) },
 	[SNP_SIM_KEY_CSP_ID] = { "csp_id", p_csp_id },
 };
 
@@ -502,7 +419,7 @@ static int parse_line(struct snp_sim_config *cfg, char *line, unsigned int linen
 					src, lineno, key, cfg->line[k]);
 		if (!*val)
 			return snp_errf(err, -EINVAL, "%s:%u: %s has no value", src, lineno, key);
-		if (keys[k].parse(cfg, (enum snp_sim_key)k, val, w, sizeof(w)))
+		if (keys[k].parse(cfg, &keys[k], val, w, sizeof(w)))
 			return snp_errf(err, -EINVAL, "%s:%u: %s: %s", src, lineno, key, w);
 		cfg->line[k] = lineno;
 		return 0;
@@ -676,6 +593,13 @@ static int resolve_chip_id(const struct snp_sim_config *cfg, enum snp_product pr
 	return 0;
 }
 
+/* Any CPUID key was set: the configured chip replaces the product's. */
+static bool has_cpuid(const struct snp_sim_config *cfg)
+{
+	return cfg->line[SNP_SIM_KEY_CPUID_FAM_ID] || cfg->line[SNP_SIM_KEY_CPUID_MOD_ID] ||
+	       cfg->line[SNP_SIM_KEY_CPUID_STEP];
+}
+
 static int check_cross(const struct snp_sim_config *cfg, uint32_t version,
 		       enum snp_product product, struct snp_err *err)
 {
@@ -683,7 +607,7 @@ static int check_cross(const struct snp_sim_config *cfg, uint32_t version,
 		return key_errf(cfg, SNP_SIM_KEY_PRODUCT, err,
 				"%s, but the simulator state is for %s",
 				snp_product_name(cfg->product), snp_product_name(product));
-	if (version < 3 && cfg->has_cpuid)
+	if (version < 3 && has_cpuid(cfg))
 		return key_errf(cfg, cfg->line[SNP_SIM_KEY_CPUID_FAM_ID] ?
 				SNP_SIM_KEY_CPUID_FAM_ID : cfg->line[SNP_SIM_KEY_CPUID_MOD_ID] ?
 				SNP_SIM_KEY_CPUID_MOD_ID : SNP_SIM_KEY_CPUID_STEP, err,
@@ -725,12 +649,12 @@ static void copy_fields(const struct snp_sim_config *cfg, const struct product_d
 		memcpy(r->report_id, cfg->report_id, SNP_REPORT_ID_SIZE);
 	memcpy(r->report_id_ma, cfg->report_id_ma, SNP_REPORT_ID_SIZE);
 	if (r->version >= 3) {
-		r->cpuid_fam_id = cfg->has_cpuid ? cfg->cpuid_fam_id : d->fam;
-		r->cpuid_mod_id = cfg->has_cpuid ? cfg->cpuid_mod_id : d->mod;
-		r->cpuid_step = cfg->has_cpuid ? cfg->cpuid_step : d->step;
+		r->cpuid_fam_id = has_cpuid(cfg) ? cfg->cpuid_fam_id : d->fam;
+		r->cpuid_mod_id = has_cpuid(cfg) ? cfg->cpuid_mod_id : d->mod;
+		r->cpuid_step = has_cpuid(cfg) ? cfg->cpuid_step : d->step;
 	}
-	r->current_fw = cfg->has_current_fw ? cfg->current_fw : d->fw;
-	r->committed_fw = cfg->has_committed_fw ? cfg->committed_fw : r->current_fw;
+	r->current_fw = cfg->line[SNP_SIM_KEY_CURRENT_FW] ? cfg->current_fw : d->fw;
+	r->committed_fw = cfg->line[SNP_SIM_KEY_COMMITTED_FW] ? cfg->committed_fw : r->current_fw;
 	if (r->version >= 5) {
 		r->launch_mit_vector = cfg->launch_mit_vector;
 		r->current_mit_vector = cfg->current_mit_vector;
@@ -760,7 +684,7 @@ int snp_sim_config_resolve(const struct snp_sim_config *cfg, enum snp_product pr
 		return ret;
 	}
 	copy_fields(cfg, d, r);
-	if (cfg->has_cpuid && snp_product_from_cpuid(r->cpuid_fam_id, r->cpuid_mod_id) != product)
+	if (has_cpuid(cfg) && snp_product_from_cpuid(r->cpuid_fam_id, r->cpuid_mod_id) != product)
 		return key_errf(cfg, SNP_SIM_KEY_CPUID_MOD_ID, err,
 				"family 0x%02x model 0x%02x is not a %s",
 				r->cpuid_fam_id, r->cpuid_mod_id, snp_product_name(product));

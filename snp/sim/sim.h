@@ -88,8 +88,9 @@ struct snp_sim_tcb_spec {
 
 /*
  * What the guest's reports say. snp_sim_config_init() sets the defaults;
- * the has_* flags and SNP_SIM_TCB_DEFAULT mean "the product's default",
- * known only once the state's product is (snp_sim_config_resolve).
+ * a key left unset (line[key] 0) and SNP_SIM_TCB_DEFAULT mean "the
+ * product's default", known only once the state's product is
+ * (snp_sim_config_resolve).
  */
 struct snp_sim_config {
 	char source[256];			/* the file's name, for messages */
@@ -116,10 +117,8 @@ struct snp_sim_config {
 	struct snp_sim_tcb_spec reported_tcb;	/* default: current_tcb */
 	struct snp_sim_tcb_spec committed_tcb;	/* default: current_tcb */
 	struct snp_sim_tcb_spec launch_tcb;	/* default: committed_tcb */
-	bool has_current_fw, has_committed_fw;
 	struct snp_fw_version current_fw;
 	struct snp_fw_version committed_fw;	/* default: current_fw */
-	bool has_cpuid;
 	uint8_t cpuid_fam_id, cpuid_mod_id, cpuid_step;
 	bool has_report_id;			/* else random per snp_sim_open */
 	uint8_t report_id[SNP_REPORT_ID_SIZE];
