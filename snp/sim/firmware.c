@@ -14,13 +14,13 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha512.h>
-#include <mbedtls/x509_crt.h>
 
+#include "snp/amdcert.h"
 #include "snp/certtable.h"
 #include "snp/fdio.h"
 #include "snp/sim/internal.h"
 
-enum { SHA384_LEN = 48, PATH_LEN = 4096 };
+enum { SHA384_LEN = 48, PATH_LEN = 4096, VEK_FILE_MAX = 65536 };
 
 struct snp_sim {
 	struct sim_state st;
@@ -30,8 +30,7 @@ struct snp_sim {
 	uint32_t guest_vmpl;
 	bool cert_table;
 	enum sim_cert_kind vek_kind;
-	mbedtls_pk_context vek;
-	mbedtls_ecp_group grp;		/* the VEK's, for signing */
+	mbedtls_ecp_group grp;		/* the VEK's private key, for signing */
 	mbedtls_mpi d;
 	uint8_t *vek_der;
 	size_t vek_der_len;
@@ -39,7 +38,8 @@ struct snp_sim {
 	size_t certs_len;
 };
 
-static void vek_request(struct snp_sim *sim, const char *csp_id, struct sim_cert_req *req)
+static void vek_request(struct snp_sim *sim, const char *csp_id, mbedtls_pk_context *vek,
+			struct sim_cert_req *req)
 {
 	bool vlek = sim->vek_kind == SIM_CERT_VLEK;
 
@@ -47,7 +47,7 @@ static void vek_request(struct snp_sim *sim, const char *csp_id, struct sim_cert
 		.kind = sim->vek_kind,
 		.product = sim->st.product,
 		.not_before = sim->st.not_before,
-		.subject = &sim->vek,
+		.subject = vek,
 		.issuer = vlek ? &sim->st.asvk : &sim->st.ask,
 		.tcb = sim->tmpl.reported_tcb,
 		.hwid = sim->chip_id,
@@ -62,35 +62,36 @@ static void vek_request(struct snp_sim *sim, const char *csp_id, struct sim_cert
  */
 static bool reuse_vek(struct snp_sim *sim, const struct sim_cert_req *req, const char *dir)
 {
-	mbedtls_pk_rsassa_pss_options pss = { MBEDTLS_MD_SHA384, SHA384_LEN };
 	const char *name = req->kind == SIM_CERT_VLEK ? SIM_VLEK_CERT : SIM_VCEK_CERT;
-	uint8_t buf[4096], *tbs, hash[SHA384_LEN];
-	size_t tbs_len, sig_len = mbedtls_pk_get_len(req->issuer);
+	uint8_t buf[4096], *tbs, *file = NULL, *der = NULL;
+	const uint8_t *issuer_der;
+	size_t tbs_len, file_len, der_len, issuer_len;
+	struct snp_amd_cert cert, issuer;
 	char path[PATH_LEN];
-	mbedtls_x509_crt crt;
 	bool ok = false;
 
-	mbedtls_x509_crt_init(&crt);
+	snp_amd_cert_init(&cert);
+	snp_amd_cert_init(&issuer);
+	snp_sim_cert(sim, SNP_SIM_CERT_ASK, &issuer_der, &issuer_len);
 	if (sim_path(path, sizeof(path), dir, name, NULL) ||
-	    mbedtls_x509_crt_parse_file(&crt, path) ||
+	    snp_read_file(path, VEK_FILE_MAX, &file, &file_len, NULL) ||
+	    snp_cert_to_der(file, file_len, &der, &der_len, NULL) ||
+	    snp_amd_cert_parse(&cert, der, der_len, name, NULL) ||
+	    snp_amd_cert_parse(&issuer, issuer_der, issuer_len, "issuer", NULL) ||
 	    sim_cert_tbs(req, buf, sizeof(buf), &tbs, &tbs_len, NULL))
 		goto out;
-	if (crt.tbs.len != tbs_len || memcmp(crt.tbs.p, tbs, tbs_len))
+	if (cert.crt.tbs.len != tbs_len || memcmp(cert.crt.tbs.p, tbs, tbs_len) ||
+	    snp_amd_cert_verify_signed_by(&cert, &issuer, name, NULL))
 		goto out;
-	/* The signature is the BIT STRING that ends the certificate. */
-	if (crt.raw.len <= sig_len + 1 || crt.raw.p[crt.raw.len - sig_len - 1] != 0 ||
-	    mbedtls_sha512(tbs, tbs_len, hash, 1) ||
-	    mbedtls_pk_verify_ext(MBEDTLS_PK_RSASSA_PSS, &pss, req->issuer, MBEDTLS_MD_SHA384,
-				  hash, sizeof(hash), crt.raw.p + crt.raw.len - sig_len, sig_len))
-		goto out;
-	sim->vek_der = malloc(crt.raw.len);
-	if (sim->vek_der) {
-		memcpy(sim->vek_der, crt.raw.p, crt.raw.len);
-		sim->vek_der_len = crt.raw.len;
-		ok = true;
-	}
+	sim->vek_der = der;
+	sim->vek_der_len = der_len;
+	der = NULL;
+	ok = true;
 out:
-	mbedtls_x509_crt_free(&crt);
+	snp_amd_cert_free(&cert);
+	snp_amd_cert_free(&issuer);
+	free(der);
+	free(file);
 	return ok;
 }
 
@@ -98,6 +99,7 @@ static int setup_vek(struct snp_sim *sim, const struct snp_sim_config *cfg, cons
 		     struct snp_err *err)
 {
 	struct sim_cert_req req;
+	mbedtls_pk_context vek;
 	mbedtls_ecp_point q;
 	int ret;
 
@@ -106,32 +108,37 @@ static int setup_vek(struct snp_sim *sim, const struct snp_sim_config *cfg, cons
 		return snp_errf(err, -ENOENT,
 				"signing_key = vlek, but %s has no ASVK (make it with snp-sim init --vlek)",
 				dir);
-	vek_request(sim, cfg->csp_id, &req);
-	ret = sim_derive_vek(sim->st.chip_secret, &req, &sim->vek, err);
-	if (ret)
-		return ret;
+	mbedtls_pk_init(&vek);
 	mbedtls_ecp_point_init(&q);
-	ret = mbedtls_ecp_export(mbedtls_pk_ec(sim->vek), &sim->grp, &sim->d, &q);
+	vek_request(sim, cfg->csp_id, &vek, &req);
+	ret = sim_derive_vek(sim->st.chip_secret, &req, &vek, &sim->rng, err);
+	if (!ret) {
+		ret = mbedtls_ecp_export(mbedtls_pk_ec(vek), &sim->grp, &sim->d, &q);
+		if (ret)
+			ret = sim_tls_err(err, ret, "loading the VCEK/VLEK key");
+	}
+	if (!ret && !reuse_vek(sim, &req, dir))
+		ret = sim_cert_issue(&req, &sim->rng.drbg, &sim->vek_der, &sim->vek_der_len, err);
 	mbedtls_ecp_point_free(&q);
-	if (ret)
-		return sim_tls_err(err, ret, "loading the VCEK/VLEK key");
-	if (reuse_vek(sim, &req, dir))
-		return 0;
-	return sim_cert_issue(&req, &sim->rng.drbg, &sim->vek_der, &sim->vek_der_len, err);
+	mbedtls_pk_free(&vek);
+	return ret;
 }
 
 static int build_cert_table(struct snp_sim *sim, struct snp_err *err)
 {
-	bool vlek = sim->vek_kind == SIM_CERT_VLEK;
-	const struct snp_cert_blob blobs[] = {
-		{ snp_cert_guid(SNP_CERT_ARK), sim->st.ark_der, sim->st.ark_der_len },
-		{ snp_cert_guid(SNP_CERT_ASK), vlek ? sim->st.asvk_der : sim->st.ask_der,
-		  vlek ? sim->st.asvk_der_len : sim->st.ask_der_len },
-		{ snp_cert_guid(vlek ? SNP_CERT_VLEK : SNP_CERT_VCEK), sim->vek_der,
-		  sim->vek_der_len },
+	static const enum snp_sim_cert_id ids[] = {
+		SNP_SIM_CERT_ARK, SNP_SIM_CERT_ASK, SNP_SIM_CERT_VEK,
 	};
+	enum snp_cert_kind vek = sim->vek_kind == SIM_CERT_VLEK ? SNP_CERT_VLEK : SNP_CERT_VCEK;
+	const enum snp_cert_kind kinds[] = { SNP_CERT_ARK, SNP_CERT_ASK, vek };
+	struct snp_cert_blob blobs[sizeof(ids) / sizeof(ids[0])];
 	size_t n = sizeof(blobs) / sizeof(blobs[0]);
 	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		blobs[i].guid = snp_cert_guid(kinds[i]);
+		snp_sim_cert(sim, ids[i], &blobs[i].data, &blobs[i].len);
+	}
 
 	ret = snp_cert_table_write(blobs, n, NULL, 0, &sim->certs_len, NULL);
 	if (ret != -ENOSPC && ret)
@@ -174,6 +181,8 @@ static int setup(struct snp_sim *sim, const char *dir, const struct snp_sim_conf
 			return sim_tls_err(err, ret, "making REPORT_ID");
 	}
 	ret = setup_vek(sim, cfg, dir, err);
+	/* The roots' private keys have signed all they will. */
+	sim_state_drop_keys(&sim->st);
 	if (!ret)
 		ret = build_cert_table(sim, err);
 	return ret;
@@ -188,7 +197,6 @@ int snp_sim_open(struct snp_sim **out, const char *dir, const struct snp_sim_con
 	*out = NULL;
 	if (!sim)
 		return snp_errf(err, -ENOMEM, "out of memory for the simulator");
-	mbedtls_pk_init(&sim->vek);
 	mbedtls_ecp_group_init(&sim->grp);
 	mbedtls_mpi_init(&sim->d);
 	ret = setup(sim, dir, cfg, err);
@@ -206,7 +214,6 @@ void snp_sim_close(struct snp_sim *sim)
 		return;
 	sim_state_free(&sim->st);
 	sim_rng_free(&sim->rng);
-	mbedtls_pk_free(&sim->vek);
 	mbedtls_ecp_group_free(&sim->grp);
 	mbedtls_mpi_free(&sim->d);
 	free(sim->vek_der);
@@ -323,7 +330,7 @@ int snp_sim_save_vek(const struct snp_sim *sim, const char *dir, bool *written,
 		ret = sim_cert_pem(sim->vek_der, sim->vek_der_len, &pem, err);
 	if (ret)
 		return ret;
-	if (!snp_read_file(path, 65536, &old, &old_len, NULL) && old_len == strlen(pem) &&
+	if (!snp_read_file(path, VEK_FILE_MAX, &old, &old_len, NULL) && old_len == strlen(pem) &&
 	    !memcmp(old, pem, old_len))
 		goto out;
 	ret = sim_write_file(path, pem, strlen(pem), 0644, err);

@@ -84,13 +84,13 @@ void sim_rng_free(struct sim_rng *rng);
 int sim_derive_chip_id(const uint8_t secret[SIM_CHIP_SECRET_SIZE], enum snp_product product,
 		       uint8_t chip_id[SNP_CHIP_ID_SIZE], struct snp_err *err);
 int sim_derive_vek(const uint8_t secret[SIM_CHIP_SECRET_SIZE], const struct sim_cert_req *req,
-		   mbedtls_pk_context *key, struct snp_err *err);
+		   mbedtls_pk_context *key, struct sim_rng *rng, struct snp_err *err);
 
 /* The loaded state of a directory. */
 struct sim_state {
 	enum snp_product product;
 	int64_t not_before;		/* the ARK's, for the VEKs issued later */
-	mbedtls_pk_context ark, ask, asvk;
+	mbedtls_pk_context ask, asvk;	/* private: signing the VEK, then dropped */
 	bool has_asvk;
 	uint8_t *ark_der, *ask_der, *asvk_der;
 	size_t ark_der_len, ask_der_len, asvk_der_len;
@@ -99,6 +99,8 @@ struct sim_state {
 
 int sim_state_load(struct sim_state *st, const char *dir, struct sim_rng *rng,
 		   struct snp_err *err);
+/* Free the ASK and ASVK private keys once the VEK's certificate is issued. */
+void sim_state_drop_keys(struct sim_state *st);
 void sim_state_free(struct sim_state *st);
 
 /* dir/name, or an error when it does not fit. */

@@ -152,12 +152,11 @@ static size_t vek_info(const struct sim_cert_req *req, uint8_t try, uint8_t *inf
 }
 
 int sim_derive_vek(const uint8_t secret[SIM_CHIP_SECRET_SIZE], const struct sim_cert_req *req,
-		   mbedtls_pk_context *key, struct snp_err *err)
+		   mbedtls_pk_context *key, struct sim_rng *rng, struct snp_err *err)
 {
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA384);
 	uint8_t info[256], d[SNP_P384_SIZE];
 	mbedtls_ecp_keypair *ec;
-	struct sim_rng rng;
 	int ret;
 
 	ret = mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
@@ -177,14 +176,10 @@ int sim_derive_vek(const uint8_t secret[SIM_CHIP_SECRET_SIZE], const struct sim_
 	mbedtls_platform_zeroize(d, sizeof(d));
 	if (ret)
 		return sim_tls_err(err, ret, "deriving the VCEK/VLEK key");
-	ret = sim_rng_init(&rng, "snp-sim vek", err);
-	if (!ret) {
-		ret = mbedtls_ecp_keypair_calc_public(ec, mbedtls_ctr_drbg_random, &rng.drbg);
-		if (ret)
-			ret = sim_tls_err(err, ret, "computing the VCEK/VLEK public key");
-	}
-	sim_rng_free(&rng);
-	return ret;
+	ret = mbedtls_ecp_keypair_calc_public(ec, mbedtls_ctr_drbg_random, &rng->drbg);
+	if (ret)
+		return sim_tls_err(err, ret, "computing the VCEK/VLEK public key");
+	return 0;
 }
 
 /* The product an ARK is for, from its CN "ARK-<Product>". */
@@ -288,16 +283,17 @@ int sim_state_load(struct sim_state *st, const char *dir, struct sim_rng *rng,
 		   struct snp_err *err)
 {
 	mbedtls_x509_crt ark, ask, asvk;
+	mbedtls_pk_context ark_key;	/* checked against ark.pem, then not needed */
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	mbedtls_pk_init(&st->ark);
+	mbedtls_pk_init(&ark_key);
 	mbedtls_pk_init(&st->ask);
 	mbedtls_pk_init(&st->asvk);
 	mbedtls_x509_crt_init(&ark);
 	mbedtls_x509_crt_init(&ask);
 	mbedtls_x509_crt_init(&asvk);
-	ret = load_pair(dir, SIM_ARK_KEY, SIM_ARK_CERT, &st->ark, &ark, rng, err);
+	ret = load_pair(dir, SIM_ARK_KEY, SIM_ARK_CERT, &ark_key, &ark, rng, err);
 	if (!ret)
 		ret = load_pair(dir, SIM_ASK_KEY, SIM_ASK_CERT, &st->ask, &ask, rng, err);
 	st->has_asvk = file_exists(dir, SIM_ASVK_KEY);
@@ -321,6 +317,7 @@ int sim_state_load(struct sim_state *st, const char *dir, struct sim_rng *rng,
 	if (!ret && st->has_asvk)
 		ret = copy_der(&asvk, &st->asvk_der, &st->asvk_der_len, err);
 out:
+	mbedtls_pk_free(&ark_key);
 	mbedtls_x509_crt_free(&ark);
 	mbedtls_x509_crt_free(&ask);
 	mbedtls_x509_crt_free(&asvk);
@@ -329,11 +326,15 @@ out:
 	return ret;
 }
 
-void sim_state_free(struct sim_state *st)
+void sim_state_drop_keys(struct sim_state *st)
 {
-	mbedtls_pk_free(&st->ark);
 	mbedtls_pk_free(&st->ask);
 	mbedtls_pk_free(&st->asvk);
+}
+
+void sim_state_free(struct sim_state *st)
+{
+	sim_state_drop_keys(st);
 	free(st->ark_der);
 	free(st->ask_der);
 	free(st->asvk_der);
