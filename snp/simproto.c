@@ -94,12 +94,6 @@ int snp_sim_request_decode(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-struct resp_header {
-	uint32_t status;
-	uint32_t report_len;
-	uint32_t certs_len;
-};
-
 static int check_lengths(uint32_t status, uint32_t report_len, uint32_t certs_len,
 			 uint32_t type, struct snp_err *err)
 {
@@ -122,11 +116,13 @@ static int check_lengths(uint32_t status, uint32_t report_len, uint32_t certs_le
 	return 0;
 }
 
-static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *h,
+/* Check a response's header; *len gets the whole response's length it announces. */
+static int decode_header(const uint8_t *buf, uint32_t type, size_t *len,
 			 struct snp_err *err)
 {
 	char magic[9];
-	uint32_t version;
+	uint32_t version, status, report_len, certs_len;
+	int ret;
 
 	if (memcmp(buf, resp_magic, sizeof(resp_magic))) {
 		show_magic(buf, magic);
@@ -141,10 +137,13 @@ static int decode_header(const uint8_t *buf, uint32_t type, struct resp_header *
 	if (!snp_all_zero(buf + RESP_OFF_RESERVED, SNP_SIM_RESP_HDR_SIZE - RESP_OFF_RESERVED))
 		return snp_errf(err, -EBADMSG,
 				"simulator response reserved bytes 24-31 are not zero");
-	h->status = snp_get_le32(buf + RESP_OFF_STATUS);
-	h->report_len = snp_get_le32(buf + RESP_OFF_REPORT_LEN);
-	h->certs_len = snp_get_le32(buf + RESP_OFF_CERTS_LEN);
-	return check_lengths(h->status, h->report_len, h->certs_len, type, err);
+	status = snp_get_le32(buf + RESP_OFF_STATUS);
+	report_len = snp_get_le32(buf + RESP_OFF_REPORT_LEN);
+	certs_len = snp_get_le32(buf + RESP_OFF_CERTS_LEN);
+	ret = check_lengths(status, report_len, certs_len, type, err);
+	if (!ret)
+		*len = (size_t)SNP_SIM_RESP_HDR_SIZE + report_len + certs_len;
+	return ret;
 }
 
 void snp_sim_response_free(struct snp_sim_response *resp)
@@ -157,8 +156,7 @@ void snp_sim_response_free(struct snp_sim_response *resp)
 int snp_sim_response_decode(const uint8_t *buf, size_t len, uint32_t type,
 			    struct snp_sim_response *resp, struct snp_err *err)
 {
-	struct resp_header h;
-	size_t want;
+	size_t want, report_len, certs_len;
 	int ret;
 
 	memset(resp, 0, sizeof(*resp));
@@ -166,23 +164,24 @@ int snp_sim_response_decode(const uint8_t *buf, size_t len, uint32_t type,
 		return snp_errf(err, -EBADMSG,
 				"simulator response is %zu bytes, shorter than its %d-byte header",
 				len, SNP_SIM_RESP_HDR_SIZE);
-	ret = decode_header(buf, type, &h, err);
+	ret = decode_header(buf, type, &want, err);
 	if (ret)
 		return ret;
-	want = (size_t)SNP_SIM_RESP_HDR_SIZE + h.report_len + h.certs_len;
 	if (len != want)
 		return snp_errf(err, -EBADMSG,
 				"simulator response is %zu bytes; its header says %zu", len, want);
-	if (h.certs_len) {
-		resp->certs = malloc(h.certs_len);
+	report_len = snp_get_le32(buf + RESP_OFF_REPORT_LEN);
+	certs_len = snp_get_le32(buf + RESP_OFF_CERTS_LEN);
+	if (certs_len) {
+		resp->certs = malloc(certs_len);
 		if (!resp->certs)
 			return snp_errf(err, -ENOMEM, "out of memory for the certificate table");
-		memcpy(resp->certs, buf + want - h.certs_len, h.certs_len);
+		memcpy(resp->certs, buf + want - certs_len, certs_len);
 	}
-	memcpy(resp->report, buf + SNP_SIM_RESP_HDR_SIZE, h.report_len);
-	resp->status = h.status;
-	resp->report_len = h.report_len;
-	resp->certs_len = h.certs_len;
+	memcpy(resp->report, buf + SNP_SIM_RESP_HDR_SIZE, report_len);
+	resp->status = snp_get_le32(buf + RESP_OFF_STATUS);
+	resp->report_len = report_len;
+	resp->certs_len = certs_len;
 	return 0;
 }
 
@@ -411,30 +410,35 @@ static int chan_open(struct chan *c, const char *addr, int timeout_ms, struct sn
 	return connect_socket(c, &a, err);
 }
 
+/*
+ * The header first (it bounds the rest), then the rest into the same
+ * buffer, and the whole through snp_sim_response_decode.
+ */
 static int read_response(const struct chan *c, uint32_t type,
 			 struct snp_sim_response *resp, struct snp_err *err)
 {
-	uint8_t hdr[SNP_SIM_RESP_HDR_SIZE];
-	struct resp_header h;
+	uint8_t hdr[SNP_SIM_RESP_HDR_SIZE], *buf;
+	size_t len, report_len;
 	int ret;
 
 	ret = chan_read(c, hdr, sizeof(hdr), "the response header", err);
 	if (!ret)
-		ret = decode_header(hdr, type, &h, err);
-	if (!ret && h.report_len)
-		ret = chan_read(c, resp->report, h.report_len, "the report", err);
-	if (!ret && h.certs_len) {
-		resp->certs = malloc(h.certs_len);
-		if (!resp->certs)
-			return snp_errf(err, -ENOMEM, "out of memory for the certificate table");
-		resp->certs_len = h.certs_len;
-		ret = chan_read(c, resp->certs, h.certs_len, "the certificate table", err);
-	}
+		ret = decode_header(hdr, type, &len, err);
 	if (ret)
 		return ret;
-	resp->status = h.status;
-	resp->report_len = h.report_len;
-	return 0;
+	buf = malloc(len);
+	if (!buf)
+		return snp_errf(err, -ENOMEM, "out of memory for the simulator's response");
+	memcpy(buf, hdr, sizeof(hdr));
+	report_len = snp_get_le32(hdr + RESP_OFF_REPORT_LEN);
+	ret = chan_read(c, buf + sizeof(hdr), report_len, "the report", err);
+	if (!ret)
+		ret = chan_read(c, buf + sizeof(hdr) + report_len, len - sizeof(hdr) - report_len,
+				"the certificate table", err);
+	if (!ret)
+		ret = snp_sim_response_decode(buf, len, type, resp, err);
+	free(buf);
+	return ret;
 }
 
 int snp_sim_call(const char *addr, const struct snp_sim_request *req,
