@@ -249,11 +249,12 @@ static int parse_args(int argc, char **argv, const int *allowed, struct opts *o)
 	return 0;
 }
 
-static int need(const char *value, const char *cmd, const char *opt)
+static double seconds_since(const struct timespec *t0)
 {
-	if (value)
-		return 0;
-	return usage_error("%s needs %s", cmd, opt);
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static int cmd_init(const struct opts *o)
@@ -262,16 +263,13 @@ static int cmd_init(const struct opts *o)
 		.product = o->product, .vlek = o->vlek, .not_before = o->not_before,
 	};
 	struct snp_err err = { 0 };
-	struct timespec t0, t1;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (snp_sim_state_init(o->state, &init, &err))
 		return fail(&err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "snp-sim: made a %s test hierarchy in %s (%.1f s); trust %s/ark.pem\n",
-		snp_product_name(init.product ? init.product : SNP_PRODUCT_MILAN), o->state,
-		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-		o->state);
+		snp_product_name(init.product), o->state, seconds_since(&t0), o->state);
 	return EXIT_OK;
 }
 
@@ -412,14 +410,6 @@ static int cmd_request(const struct opts *o)
 	return ret ? fail(&err) : EXIT_OK;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Reports signed per second, in this process: what one simulator core does. */
 static int cmd_bench(const struct opts *o)
 {
@@ -452,21 +442,8 @@ static int cmd_bench(const struct opts *o)
 	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 }
 
-static int run(const char *cmd, struct opts *o)
-{
-	if (!strcmp(cmd, "init"))
-		return need(o->state, cmd, "--state DIR") ?: cmd_init(o);
-	if (!strcmp(cmd, "serve"))
-		return need(o->state, cmd, "--state DIR") ?: need(o->listen, cmd, "--listen ADDR") ?:
-		       cmd_serve(o);
-	if (!strcmp(cmd, "bench"))
-		return need(o->state, cmd, "--state DIR") ?: cmd_bench(o);
-	if (!strcmp(cmd, "report"))
-		return need(o->state, cmd, "--state DIR") ?: need(o->out, cmd, "--out FILE") ?:
-		       cmd_report(o);
-	return need(o->connect, cmd, "--connect ADDR") ?: need(o->out, cmd, "--out FILE") ?:
-	       cmd_request(o);
-}
+/* A string option a command cannot do without. */
+#define NEED(field, what) { offsetof(struct opts, field), what }
 
 int main(int argc, char **argv)
 {
@@ -478,9 +455,20 @@ int main(int argc, char **argv)
 	static const int request_opts[] = { OPT_CONNECT, OPT_DATA, OPT_VMPL, OPT_EXT, OPT_OUT,
 					    OPT_CERTS, OPT_TIMEOUT, 0 };
 	static const int bench_opts[] = { OPT_STATE, OPT_CONFIG, OPT_COUNT, 0 };
-	static const struct { const char *name; const int *opts; } cmds[] = {
-		{ "init", init_opts }, { "serve", serve_opts }, { "report", report_opts },
-		{ "request", request_opts }, { "bench", bench_opts },
+	static const struct {
+		const char *name;
+		const int *opts;
+		int (*run)(const struct opts *o);
+		struct { size_t off; const char *what; } need[2];	/* required options */
+	} cmds[] = {
+		{ "init", init_opts, cmd_init, { NEED(state, "--state DIR") } },
+		{ "serve", serve_opts, cmd_serve,
+		  { NEED(state, "--state DIR"), NEED(listen, "--listen ADDR") } },
+		{ "report", report_opts, cmd_report,
+		  { NEED(state, "--state DIR"), NEED(out, "--out FILE") } },
+		{ "request", request_opts, cmd_request,
+		  { NEED(connect, "--connect ADDR"), NEED(out, "--out FILE") } },
+		{ "bench", bench_opts, cmd_bench, { NEED(state, "--state DIR") } },
 	};
 	struct opts o = { .timeout_ms = 5000, .max_clients = 64, .count = 1000 };
 	int ret;
@@ -499,7 +487,11 @@ int main(int argc, char **argv)
 		ret = parse_args(argc - 1, argv + 1, cmds[i].opts, &o);
 		if (ret)
 			return ret < 0 ? EXIT_OK : ret;
-		return run(cmds[i].name, &o);
+		for (size_t n = 0; n < 2 && cmds[i].need[n].what; n++)
+			if (!*(const char **)((const char *)&o + cmds[i].need[n].off))
+				return usage_error("%s needs %s", cmds[i].name,
+						   cmds[i].need[n].what);
+		return cmds[i].run(&o);
 	}
 	return usage_error("unknown command '%s'", argv[1]);
 }

@@ -161,9 +161,10 @@ struct snp_sim_init_opts {
  * Create a state directory (mode 0700; it may exist, empty): RSA-4096 ARK
  * and ASK (and ASVK), a chip secret, their certificates, and the VCEK
  * for the default configuration. Key files are 0600 PEM. Slow: two or
- * three RSA-4096 key generations.
+ * three RSA-4096 key generations. The product and not_before defaults
+ * are written back into opts.
  */
-int snp_sim_state_init(const char *dir, const struct snp_sim_init_opts *opts,
+int snp_sim_state_init(const char *dir, struct snp_sim_init_opts *opts,
 		       struct snp_err *err);
 
 struct snp_sim;

@@ -491,18 +491,17 @@ static int save_default_veks(const char *dir, bool vlek, struct snp_err *err)
 	return ret;
 }
 
-int snp_sim_state_init(const char *dir, const struct snp_sim_init_opts *opts,
+int snp_sim_state_init(const char *dir, struct snp_sim_init_opts *opts,
 		       struct snp_err *err)
 {
-	struct snp_sim_init_opts o = *opts;
 	mbedtls_pk_context ark, ask, asvk;
 	struct sim_rng rng;
 	int ret;
 
-	if (o.product == SNP_PRODUCT_UNKNOWN)
-		o.product = SNP_PRODUCT_MILAN;
-	if (!o.not_before)
-		o.not_before = today_utc();
+	if (opts->product == SNP_PRODUCT_UNKNOWN)
+		opts->product = SNP_PRODUCT_MILAN;
+	if (!opts->not_before)
+		opts->not_before = today_utc();
 	mbedtls_pk_init(&ark);
 	mbedtls_pk_init(&ask);
 	mbedtls_pk_init(&asvk);
@@ -511,15 +510,15 @@ int snp_sim_state_init(const char *dir, const struct snp_sim_init_opts *opts,
 		goto out;
 	ret = check_empty_dir(dir, err);
 	if (!ret)
-		ret = make_root(dir, SIM_CERT_ARK, &o, &ark, NULL, &rng, err);
+		ret = make_root(dir, SIM_CERT_ARK, opts, &ark, NULL, &rng, err);
 	if (!ret)
-		ret = make_root(dir, SIM_CERT_ASK, &o, &ask, &ark, &rng, err);
-	if (!ret && o.vlek)
-		ret = make_root(dir, SIM_CERT_ASVK, &o, &asvk, &ark, &rng, err);
+		ret = make_root(dir, SIM_CERT_ASK, opts, &ask, &ark, &rng, err);
+	if (!ret && opts->vlek)
+		ret = make_root(dir, SIM_CERT_ASVK, opts, &asvk, &ark, &rng, err);
 	if (!ret)
 		ret = save_chip_secret(dir, &rng, err);
 	if (!ret)
-		ret = save_default_veks(dir, o.vlek, err);
+		ret = save_default_veks(dir, opts->vlek, err);
 out:
 	mbedtls_pk_free(&ark);
 	mbedtls_pk_free(&ask);
