@@ -226,10 +226,18 @@ static void conn_write(struct server *s, struct conn *c, int64_t now)
 		conn_close(s, c, NULL);
 }
 
+/* When c is closed for being idle, or 0: never (busy, or no idle timeout). */
+static int64_t idle_expiry(const struct server *s, const struct conn *c)
+{
+	if (s->o->idle_timeout_ms <= 0 || !conn_idle(c))
+		return 0;
+	return c->last_active + s->o->idle_timeout_ms;
+}
+
 static void expire(struct server *s, struct conn *c, int64_t now)
 {
+	int64_t idle = idle_expiry(s, c);
 	char why[128];
-	int idle = s->o->idle_timeout_ms;
 
 	if (c->deadline && now >= c->deadline) {
 		if (c->out)
@@ -241,7 +249,7 @@ static void expire(struct server *s, struct conn *c, int64_t now)
 				 "dropped: %zu of %d request bytes in %d ms", c->in_len,
 				 SNP_SIM_REQ_SIZE, s->o->timeout_ms);
 		conn_close(s, c, why);
-	} else if (idle > 0 && conn_idle(c) && now - c->last_active >= idle) {
+	} else if (idle && now >= idle) {
 		conn_close(s, c, "closed: idle");
 	}
 }
@@ -253,12 +261,12 @@ static int poll_timeout(const struct server *s, int64_t now)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct conn *c = &s->conns[i];
+		int64_t idle = idle_expiry(s, c);
 
 		if (c->deadline && c->deadline < t)
 			t = c->deadline;
-		if (s->o->idle_timeout_ms > 0 && conn_idle(c) &&
-		    c->last_active + s->o->idle_timeout_ms < t)
-			t = c->last_active + s->o->idle_timeout_ms;
+		if (idle && idle < t)
+			t = idle;
 	}
 	if (s->accept_after > now && s->accept_after < t)
 		t = s->accept_after;
