@@ -7,31 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "snp/bytes.h"
 #include "snp/provider_impl.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void snp_deadline_start(struct snp_deadline *dl, int timeout_ms)
-{
-	dl->total_ms = timeout_ms > 0 ? timeout_ms : SNP_TIMEOUT_DEFAULT_MS;
-	dl->end_ms = now_ms() + dl->total_ms;
-}
-
-int snp_deadline_left_ms(const struct snp_deadline *dl)
-{
-	int64_t left = dl->end_ms - now_ms();
-
-	return left > 0 ? (int)left : 0;
-}
 
 int snp_deadline_check(const struct snp_deadline *dl, const char *what,
 		       struct snp_err *err)
@@ -210,7 +188,7 @@ int snp_get_report(const struct snp_provider_config *cfg,
 	if (req->vmpl > SNP_VMPL_MAX)
 		return snp_errf(err, -EINVAL, "VMPL %u is out of range (0-%d)",
 				req->vmpl, SNP_VMPL_MAX);
-	snp_deadline_start(&dl, req->timeout_ms);
+	snp_deadline_start(&dl, req->timeout_ms > 0 ? req->timeout_ms : SNP_TIMEOUT_DEFAULT_MS);
 	ret = dispatch(cfg, req, res, &dl, err);
 	if (!ret)
 		ret = check_echo(req, res, err);

@@ -3,20 +3,13 @@
 #define SNP_PROVIDER_IMPL_H
 
 /* Shared between snp/provider.c and the providers; not a public interface. */
-#include <stdint.h>
-
+#include "snp/deadline.h"
 #include "snp/provider.h"
 
-/* An overall time bound, on CLOCK_MONOTONIC. */
-struct snp_deadline {
-	int64_t end_ms;
-	int total_ms;
-};
-
-void snp_deadline_start(struct snp_deadline *dl, int timeout_ms);
-/* Milliseconds left, 0 once expired. */
-int snp_deadline_left_ms(const struct snp_deadline *dl);
-/* 0 while time is left, else -ETIMEDOUT naming what was about to happen. */
+/*
+ * 0 while the bound for getting the report (snp/deadline.h) has time
+ * left, else -ETIMEDOUT naming what was about to happen.
+ */
 int snp_deadline_check(const struct snp_deadline *dl, const char *what,
 		       struct snp_err *err);
 

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "snp/bytes.h"
+#include "snp/deadline.h"
 #include "snp/simaddr.h"
 #include "snp/simproto.h"
-#include "snp/bytes.h"
 
 static const char req_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'Q' };
 static const char resp_magic[8] = { 'S', 'N', 'P', 'S', 'I', 'M', 'R', 'S' };
@@ -224,21 +224,9 @@ int snp_sim_response_encode(const struct snp_sim_response *resp, uint8_t **out,
 struct chan {
 	int fd;
 	bool is_socket;
-	struct timespec deadline;
-	int timeout_ms;
+	struct snp_deadline dl;
 	char name[128];
 };
-
-static int remaining_ms(const struct chan *c)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(c->deadline.tv_sec - now.tv_sec) * 1000 +
-	     (c->deadline.tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
-}
 
 /* Wait until fd is ready for events, within the call's deadline. */
 static int chan_wait(const struct chan *c, short events, const char *what,
@@ -248,14 +236,14 @@ static int chan_wait(const struct chan *c, short events, const char *what,
 	int n, left;
 
 	for (;;) {
-		left = remaining_ms(c);
+		left = snp_deadline_left_ms(&c->dl);
 		n = poll(&pfd, 1, left);
 		if (n > 0)
 			break;
 		if (n == 0)
 			return snp_errf(err, -ETIMEDOUT,
 					"simulator at %s: no answer within %d ms (%s)",
-					c->name, c->timeout_ms, what);
+					c->name, c->dl.total_ms, what);
 		if (errno != EINTR)
 			return snp_errf(err, -errno, "simulator at %s: poll: %s", c->name,
 					strerror(errno));
@@ -333,14 +321,14 @@ static int connect_socket(struct chan *c, const struct snp_sim_addr *a, struct s
 	while (connect(c->fd, (const struct sockaddr *)&a->sa, a->sa_len)) {
 		if (errno == EINPROGRESS)
 			break;
-		if (errno == EINTR || (errno == EAGAIN && remaining_ms(c) > 0)) {
+		if (errno == EINTR || (errno == EAGAIN && snp_deadline_left_ms(&c->dl) > 0)) {
 			usleep(10000);
 			continue;
 		}
 		if (errno == EAGAIN)
 			return snp_errf(err, -ETIMEDOUT,
 					"simulator at %s: still busy (its queue full) after %d ms",
-					c->name, c->timeout_ms);
+					c->name, c->dl.total_ms);
 		return snp_errf(err, -errno, "simulator at %s: connect: %s", c->name,
 				strerror(errno));
 	}
@@ -393,14 +381,7 @@ static int chan_open(struct chan *c, const char *addr, int timeout_ms, struct sn
 
 	c->fd = -1;
 	c->is_socket = false;
-	c->timeout_ms = timeout_ms;
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += timeout_ms / 1000;
-	c->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (c->deadline.tv_nsec >= 1000000000) {
-		c->deadline.tv_sec++;
-		c->deadline.tv_nsec -= 1000000000;
-	}
+	snp_deadline_start(&c->dl, timeout_ms);
 	ret = snp_sim_addr_parse(addr, &a, err);
 	if (ret)
 		return ret;
