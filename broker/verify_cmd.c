@@ -26,7 +26,6 @@ struct evidence {
 	size_t report_len;
 	uint8_t *der[SNP_CERT_VLEK + 1];
 	size_t der_len[SNP_CERT_VLEK + 1];
-	char source[SNP_CERT_VLEK + 1][32];
 };
 
 struct verify_opts {
@@ -66,7 +65,6 @@ static int load_table(struct evidence *ev, const char *path, struct snp_err *err
 			continue;
 		ev->der[e->kind] = e->der;
 		ev->der_len[e->kind] = e->der_len;
-		snprintf(ev->source[e->kind], sizeof(ev->source[0]), "certificate table");
 		e->der = NULL;	/* now ours */
 	}
 	snp_cert_table_free(&table);
@@ -99,7 +97,6 @@ static int load_dir_cert(struct evidence *ev, const char *dir, const char *name,
 		free(raw);
 		if (ret)
 			return snp_errf(err, ret, "%s: %s", path, err->msg);
-		snprintf(ev->source[kind], sizeof(ev->source[0]), "%s.%s", name, exts[i]);
 		return 0;
 	}
 	return 0;
