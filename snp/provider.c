@@ -149,7 +149,7 @@ static int get_auto(const struct snp_provider_config *cfg,
 	if (ret != -ENODEV) {
 		if (ret)
 			return snp_errf(err, ret, "%s", tsm_why.msg);
-		return snp_tsm_get(cfg, req, res, dl, err);
+		return snp_tsm_get_probed(cfg, req, res, dl, err);
 	}
 	ret = snp_sevguest_get(cfg, req, res, dl, &dev_why);
 	if (ret == -ENODEV)

@@ -26,9 +26,14 @@ extern const struct snp_sevguest_ops snp_sevguest_sys_ops;
 
 /* 0 when configfs-tsm is there; -ENODEV (with the reason) when not. */
 int snp_tsm_probe(const struct snp_provider_config *cfg, struct snp_err *err);
+/* The latch, the probe, then the request. */
 int snp_tsm_get(const struct snp_provider_config *cfg,
 		const struct snp_report_request *req, struct snp_report_result *res,
 		const struct snp_deadline *dl, struct snp_err *err);
+/* The same once snp_tsm_probe has said yes: the latch, then the request. */
+int snp_tsm_get_probed(const struct snp_provider_config *cfg,
+		       const struct snp_report_request *req, struct snp_report_result *res,
+		       const struct snp_deadline *dl, struct snp_err *err);
 int snp_sevguest_get(const struct snp_provider_config *cfg,
 		     const struct snp_report_request *req,
 		     struct snp_report_result *res, const struct snp_deadline *dl,

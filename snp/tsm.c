@@ -503,9 +503,9 @@ static void entry_remove(struct tsm_entry *e, int failed, struct snp_report_resu
 		res->note[sizeof(res->note) - 1] = '\0';
 }
 
-int snp_tsm_get(const struct snp_provider_config *cfg,
-		const struct snp_report_request *req, struct snp_report_result *res,
-		const struct snp_deadline *dl, struct snp_err *err)
+int snp_tsm_get_probed(const struct snp_provider_config *cfg,
+		       const struct snp_report_request *req, struct snp_report_result *res,
+		       const struct snp_deadline *dl, struct snp_err *err)
 {
 	struct tsm_entry e = { .ops = tsm_ops(cfg) };
 	int ret;
@@ -513,11 +513,23 @@ int snp_tsm_get(const struct snp_provider_config *cfg,
 	res->provider = SNP_PROVIDER_CONFIGFS;
 	ret = snp_latch_check(err);
 	if (!ret)
-		ret = snp_tsm_probe(cfg, err);
-	if (!ret)
 		ret = entry_make(&e, tsm_root(cfg), err);
 	if (!ret)
 		ret = entry_request(&e, req, res, dl, err);
 	entry_remove(&e, ret, res);
 	return ret;
+}
+
+/* The latch first as well: a latched process does not even probe. */
+int snp_tsm_get(const struct snp_provider_config *cfg,
+		const struct snp_report_request *req, struct snp_report_result *res,
+		const struct snp_deadline *dl, struct snp_err *err)
+{
+	int ret;
+
+	res->provider = SNP_PROVIDER_CONFIGFS;
+	ret = snp_latch_check(err);
+	if (!ret)
+		ret = snp_tsm_probe(cfg, err);
+	return ret ? ret : snp_tsm_get_probed(cfg, req, res, dl, err);
 }

@@ -696,6 +696,34 @@ TEST(tsm_failed_request_latches)
 	free(ft);
 }
 
+/* Auto probes configfs-tsm once: it asks the kernel no more than the configfs provider. */
+TEST(tsm_auto_probes_once)
+{
+	struct fake_tsm *ft = fake_new();
+	struct snp_tsm_ops ops = fake_ops(ft);
+	struct snp_provider_config cfg = {
+		.provider = SNP_PROVIDER_AUTO, .configfs_root = ROOT, .tsm_ops = &ops,
+		.sev_guest_path = "/nonexistent/sev-guest",
+	};
+	struct snp_report_request req = { 0 };
+	struct snp_report_result res;
+	struct snp_err err = { 0 };
+	struct run r;
+	int configfs_calls;
+
+	run_with(ft, &r, 0, false);
+	REQUIRE(r.ret == 0);
+	snp_report_result_free(&r.res);
+	configfs_calls = ft->calls;
+	ft->calls = 0;
+	REQUIRE(snp_get_report(&cfg, &req, &res, &err) == 0);
+	CHECK(res.provider == SNP_PROVIDER_CONFIGFS);
+	CHECK(ft->calls == configfs_calls);
+	check_cleaned(ft);
+	snp_report_result_free(&res);
+	free(ft);
+}
+
 TEST(tsm_firmware_refusal_does_not_latch)
 {
 	struct fake_tsm *ft = fake_new();
