@@ -415,8 +415,8 @@ static int outblob_error(const struct tsm_entry *e, ssize_t n, struct snp_err *e
 static int read_outblob(struct tsm_entry *e, struct snp_report_result *res,
 			struct snp_err *err)
 {
-	uint8_t blob[SNP_REPORT_SIZE];
-	ssize_t n = e->ops->read(e->ops->ctx, attr_path(e, "outblob"), blob, sizeof(blob));
+	ssize_t n = e->ops->read(e->ops->ctx, attr_path(e, "outblob"), res->report,
+				 sizeof(res->report));
 	struct snp_err why = { 0 };
 
 	if (n < 0) {
@@ -428,7 +428,6 @@ static int read_outblob(struct tsm_entry *e, struct snp_report_result *res,
 	if (n != SNP_REPORT_SIZE)
 		return snp_errf(err, -EBADMSG, "outblob of %s is %zd bytes, not a report (0x%x)",
 				e->dir, n, SNP_REPORT_SIZE);
-	memcpy(res->report, blob, SNP_REPORT_SIZE);
 	return 0;
 }
 
