@@ -16,7 +16,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
 BUILD := build
-DEPS_DIR := $(BUILD)/deps
+DEPS_DIR ?= $(BUILD)/deps
 DEPS := $(DEPS_DIR)/prefix
 DEPS_STAMP := $(DEPS_DIR)/stamp
 DEPS_INPUTS := deps/pins deps/sources.list deps/mbedtls_config.h deps/fetch deps/build
@@ -48,11 +48,18 @@ DEP_LIBS := -L$(DEPS)/lib -l:libcryptsetup.a -l:libdevmapper.a -l:libjson-c.a \
 # core: it holds signing keys, so only snp-sim and the tests link it.
 SNP_SRCS := $(wildcard snp/*.c)
 SIM_SRCS := $(filter-out snp/sim/main.c,$(wildcard snp/sim/*.c))
-AGENT_SRCS := $(wildcard agent/*.c) $(SNP_SRCS)
-BROKER_SRCS := $(wildcard broker/*.c) $(SNP_SRCS)
+# tls/ (TLS 1.3 and strict HTTP) and proto/ (the unseal protocol) serve
+# both the agent and the broker.
+TLS_SRCS := $(wildcard tls/*.c)
+PROTO_SRCS := $(wildcard proto/*.c)
+COMMON_SRCS := $(SNP_SRCS) $(TLS_SRCS) $(PROTO_SRCS)
+# The broker's modules, without its main(), are also linked by the tests.
+BROKER_LIB_SRCS := $(filter-out broker/main.c,$(wildcard broker/*.c))
+AGENT_SRCS := $(wildcard agent/*.c) $(COMMON_SRCS)
+BROKER_SRCS := broker/main.c $(BROKER_LIB_SRCS) $(COMMON_SRCS)
 SIMD_SRCS := snp/sim/main.c $(SIM_SRCS) $(SNP_SRCS)
 # Code the tests exercise: every library directory's sources.
-LIB_SRCS := $(SNP_SRCS) $(SIM_SRCS)
+LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS)
 TEST_SRCS := tests/harness.c tests/shared.c $(wildcard tests/unit/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -65,10 +72,17 @@ ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
 
 PROGRAMS := $(BUILD)/snp-unseal $(BUILD)/snp-keybroker $(BUILD)/snp-sim
 
+# Programs the tests and benchmarks run (a fake AMD KDS, load generators):
+# tests/tools/NAME.c becomes build/bin/NAME, linked with every library.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
+TOOL_LIB_OBJS := $(call obj,obj,tests/shared.c $(LIB_SRCS))
+
 all: $(PROGRAMS)
 
 # Tests find their fixtures under tests/ wherever they are run from.
-$(TEST_OBJS) $(ASAN_TEST_OBJS): CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
+$(TEST_OBJS) $(ASAN_TEST_OBJS) $(call obj,obj,$(TOOL_SRCS)): \
+	CPPFLAGS_ALL += -DTESTS_DIR='"$(CURDIR)/tests"'
 
 $(DEPS_STAMP): $(DEPS_INPUTS)
 	$(call say,DEPS,$(DEPS))
@@ -119,32 +133,44 @@ $(BUILD)/bin/unit-tests-asan: $(ASAN_TEST_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-# libFuzzer harnesses live next to the code they fuzz (snp/fuzz/). They
+$(BUILD)/bin/%: $(BUILD)/obj/tests/tools/%.o $(TOOL_LIB_OBJS)
+	$(call say,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+tools: $(TOOLS)
+
+# libFuzzer harnesses live next to the code they fuzz (DIR/fuzz/). They
 # and the code under test are built with clang; `make fuzz` runs each one
 # for FUZZ_SECONDS, `make check` briefly over its seeds.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all
-FUZZ_SRCS := $(wildcard snp/fuzz/*.c)
-FUZZ_BINS := $(patsubst snp/fuzz/%.c,$(BUILD)/fuzz/fuzz-%,$(FUZZ_SRCS))
-FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(SNP_SRCS))
+FUZZ_SRCS := $(wildcard snp/fuzz/*.c tls/fuzz/*.c proto/fuzz/*.c broker/fuzz/*.c)
+fuzz_bin = $(BUILD)/fuzz/fuzz-$(basename $(notdir $(1)))
+FUZZ_BINS := $(foreach s,$(FUZZ_SRCS),$(call fuzz_bin,$(s)))
+FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(COMMON_SRCS) $(BROKER_LIB_SRCS))
 
 $(BUILD)/fuzz/obj/%.o: %.c $(DEPS_STAMP)
 	$(call say,CC-FUZZ,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(CPPFLAGS) -std=gnu11 $(WARNFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/fuzz/fuzz-%: $(BUILD)/fuzz/obj/snp/fuzz/%.o $(FUZZ_LIB_OBJS)
-	$(call say,LD-FUZZ,$@)
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DEP_LIBS)
+# Each harness's name is its file's: tls/fuzz/http.c gives fuzz-http.
+define fuzz_rule
+$(call fuzz_bin,$(1)): $(call obj,fuzz/obj,$(1)) $$(FUZZ_LIB_OBJS)
+	$$(call say,LD-FUZZ,$$@)
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(DEP_LIBS)
+endef
+$(foreach s,$(FUZZ_SRCS),$(eval $(call fuzz_rule,$(s))))
 
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run $(BUILD) $(FUZZ_SECONDS)
 
-check: $(PROGRAMS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
+check: $(PROGRAMS) $(TOOLS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
 # The verifier's benchmark program; tests/bench/verify-rate runs it.
@@ -157,7 +183,7 @@ $(BUILD)/bin/verify-bench: $(VERIFY_BENCH_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 # Every executable file in tests/bench/ (not the C sources there).
-bench: $(PROGRAMS) $(BUILD)/bin/verify-bench
+bench: $(PROGRAMS) $(TOOLS) $(BUILD)/bin/verify-bench
 	$(Q)for b in tests/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; \
 		$$b $(BUILD) || exit 1; done
 
@@ -183,7 +209,7 @@ clean:
 distclean: clean
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all check bench fuzz fuzz-build install clean distclean
+.PHONY: all check bench fuzz fuzz-build tools install clean distclean
 .DELETE_ON_ERROR:
 # Keep chained objects (the fuzz harnesses') instead of deleting them as intermediate.
 .SECONDARY:
