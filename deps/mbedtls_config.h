@@ -88,4 +88,9 @@
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 
+/* The broker runs TLS and PSA on several threads: PSA key slots and the
+ * DRBGs need their locks (deps/README.md). */
+#define MBEDTLS_THREADING_C
+#define MBEDTLS_THREADING_PTHREAD
+
 #endif /* SNP_UNSEAL_MBEDTLS_CONFIG_H */
