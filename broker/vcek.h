@@ -38,7 +38,18 @@ struct vcek_opts {
 	int kds_backoff_ms;		/* first backoff; doubles; default 500 */
 	int kds_backoff_max_ms;		/* default 8000 */
 	const struct snp_anchors *anchors;	/* NULL: AMD's */
+	/*
+	 * Connect to this numeric address instead of resolving kds_url's host
+	 * (which still names the server for SNI and its certificate); NULL:
+	 * resolve. For tests against a KDS on loopback.
+	 */
+	const char *kds_connect_addr;
 };
+/*
+ * Zero or negative times, and a negative kds_retries, mean the defaults
+ * above. One lookup may take up to (kds_retries + 1) * kds_timeout_ms
+ * plus the backoffs, each at most kds_backoff_max_ms.
+ */
 
 enum vcek_source { VCEK_FROM_TABLE = 1, VCEK_FROM_CACHE, VCEK_FROM_KDS };
 
@@ -63,7 +74,11 @@ int vcek_find(struct vcek_sources *vs, const struct snp_report *report, enum snp
 	      const uint8_t *cert_table, size_t cert_table_len, struct vcek_chain *chain,
 	      struct snp_err *err);
 void vcek_chain_free(struct vcek_chain *chain);
-/* Remember a VCEK that verified (after snp_verify passed). */
+/*
+ * Remember a VCEK that verified (after snp_verify passed), and its ARK and
+ * ASK when the cache has none for the product. Nothing to do for a VLEK
+ * (they come only from the agent's table) or a masked CHIP_ID.
+ */
 int vcek_cache_put(struct vcek_sources *vs, const struct snp_report *report,
 		   enum snp_product product, const struct vcek_chain *chain, struct snp_err *err);
 const char *vcek_source_name(enum vcek_source source);
