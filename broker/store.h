@@ -46,7 +46,11 @@ int store_open(struct store **st, const char *state_dir, bool create, struct snp
 void store_close(struct store *st);
 const char *store_dir(const struct store *st);
 
-/* -EEXIST if the volume is there already; -ENOENT if its policy is not. */
+/*
+ * -EEXIST if the volume is there already; -ENOENT if its policy is not.
+ * v's generation and times are set here: a volume added again after a
+ * remove starts after its archived generations, so no archive is replaced.
+ */
 int store_volume_add(struct store *st, const struct store_volume *v, struct snp_err *err);
 /* -ENOENT for an unknown volume. The caller wipes v (store_volume_wipe). */
 int store_volume_get(struct store *st, const char *volume, struct store_volume *v,
@@ -63,6 +67,21 @@ int store_volume_remove(struct store *st, const char *volume, struct snp_err *er
 int store_volume_list(struct store *st, char ***ids, size_t *n, struct snp_err *err);
 void store_list_free(char **ids, size_t n);
 void store_volume_wipe(struct store_volume *v);
+
+/*
+ * The archive of one volume: the generations it holds, ascending (free()),
+ * and one of them by generation (-ENOENT when absent).
+ */
+int store_archive_list(struct store *st, const char *volume, uint64_t **generations, size_t *n,
+		       struct snp_err *err);
+int store_archive_get(struct store *st, const char *volume, uint64_t generation,
+		      struct store_volume *v, struct snp_err *err);
+/*
+ * Delete a removed volume's archive for good: the one deletion the store
+ * makes. -EBUSY while the volume is current (remove it first).
+ */
+int store_volume_purge(struct store *st, const char *volume, size_t *purged,
+		       struct snp_err *err);
 
 /* Policies by name: the JSON text, validated by the caller (broker/policy.h). */
 int store_policy_put(struct store *st, const char *name, const char *json, size_t len,
