@@ -38,6 +38,15 @@
  *    "allow_vlek":false}
  *
  * Absent members take the defaults; unknown members are refused.
+ *
+ * Details of the form: "version" may be left out (it is 1); a repeated
+ * member, an escape in a member name or a repeated list entry is refused;
+ * family_id, image_id and min_abi take null for "not set" (policy_to_json
+ * writes null); min_abi's MINOR is a number ("1.51": minor 51); each
+ * min_tcb entry gives every component of its product (fmc on Turin only);
+ * report_versions, vmpls and products may not be empty; a chip id may not
+ * be all zero (what masked chip keys and VLEKs report). allow_any_tcb
+ * waives the minimum only for the products min_tcb leaves out.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,9 +97,16 @@ struct policy {
 
 /* The strict defaults (no measurement, no TCB yet: not valid as is). */
 void policy_init(struct policy *p);
+/* Free the lists; p is left as policy_init leaves it. */
 void policy_free(struct policy *p);
+/*
+ * Parse into p (initialised here: pass an unused or freed policy). On
+ * failure p is empty. Does not call policy_validate.
+ */
 int policy_parse(struct policy *p, const char *json, size_t len, const char *name,
 		 struct snp_err *err);
+/* Same effect on every report (what parse(to_json(p)) must give back). */
+bool policy_equal(const struct policy *a, const struct policy *b);
 /* Canonical JSON (sorted members, lowercase hex), malloc'd. */
 int policy_to_json(const struct policy *p, char **json, size_t *len);
 /* The configuration-time check: measurement and TCB constrained or waived. */
@@ -102,9 +118,12 @@ bool policy_name_valid(const char *name);
  * product and the VEK type). Returns 0, or -EACCES with *rule set to the
  * rule's stable name (docs/protocol.md lists them in order) and a
  * sentence in err that names the report's value but never the policy's
- * expected ones.
+ * expected ones. *rule is NULL when it passes. -EINVAL (no rule) for a
+ * result that did not verify.
  */
 int policy_check(const struct policy *p, const struct snp_report *report,
 		 const struct snp_verify_result *res, const char **rule, struct snp_err *err);
+/* The i-th rule's name in the order policy_check applies them; NULL past the last. */
+const char *policy_rule_name(size_t i);
 
 #endif
