@@ -45,6 +45,8 @@ int proto_volume_canonical(const char *in, char out[PROTO_VOLUME_LEN + 1], struc
 int proto_report_data(const uint8_t nonce[PROTO_NONCE_SIZE], const uint8_t ekm[PROTO_EKM_SIZE],
 		      const uint8_t pubkey[PROTO_PUBKEY_SIZE], const char *volume,
 		      uint8_t out[SNP_REPORT_DATA_SIZE]);
+/* a and b equal, in time that does not depend on where they differ. */
+bool proto_ct_equal(const void *a, const void *b, size_t len);
 
 /* An ephemeral P-256 key pair; proto_key_wipe() when done. */
 struct proto_key {
@@ -79,6 +81,31 @@ int proto_seal(const struct proto_key *service_key, const uint8_t agent_pubkey[P
 int proto_open(const struct proto_key *agent_key, const struct proto_sealed *sealed,
 	       const uint8_t nonce[PROTO_NONCE_SIZE], const char *volume, uint8_t *secret,
 	       size_t *secret_len, struct snp_err *err);
+
+/*
+ * The steps of proto_seal and proto_open, exposed for the test vectors:
+ * Z = ECDH(own_priv, peer_pub) (peer_pub checked first), okm =
+ * HKDF-SHA256(nonce, Z, info, 44), and the AAD. Wipe with
+ * proto_seal_keys_wipe.
+ */
+#define PROTO_OKM_SIZE		44	/* key (32) || iv (12) */
+#define PROTO_KEY_SIZE		32
+#define PROTO_IV_SIZE		12
+#define PROTO_Z_SIZE		32
+#define PROTO_AAD_MAX		128
+struct proto_seal_keys {
+	uint8_t z[PROTO_Z_SIZE];
+	uint8_t okm[PROTO_OKM_SIZE];
+	uint8_t aad[PROTO_AAD_MAX];
+	size_t aad_len;
+};
+int proto_seal_derive(const uint8_t own_priv[PROTO_PRIVKEY_SIZE],
+		      const uint8_t peer_pub[PROTO_PUBKEY_SIZE],
+		      const uint8_t agent_pub[PROTO_PUBKEY_SIZE],
+		      const uint8_t service_pub[PROTO_PUBKEY_SIZE],
+		      const uint8_t nonce[PROTO_NONCE_SIZE], const char *volume,
+		      struct proto_seal_keys *keys, struct snp_err *err);
+void proto_seal_keys_wipe(struct proto_seal_keys *keys);
 
 /* Messages. Encoders return a malloc'd NUL-terminated JSON text and its length. */
 struct proto_challenge {
@@ -119,6 +146,12 @@ struct proto_error {
 	char rule[32];			/* "" unless reason is policy-rejected */
 	char message[256];
 };
+/*
+ * reason and rule must be lowercase words with hyphens; rule is sent only
+ * when not empty. Bytes of message that a console must not get (controls,
+ * anything outside printable ASCII) go out as '?', so that every refusal
+ * decodes.
+ */
 int proto_error_encode(const struct proto_error *e, char **json, size_t *len);
 int proto_error_decode(const char *json, size_t len, struct proto_error *e, struct snp_err *err);
 
@@ -136,6 +169,9 @@ int proto_registration_decode(const char *json, size_t len, struct proto_registr
 /* Base64 (RFC 4648, padded) helpers the codecs and the broker share. */
 int proto_b64_decode_exact(const char *in, size_t in_len, uint8_t *out, size_t want,
 			   struct snp_err *err, const char *what);
+/* The same for a size in [min, max]; *out_len gets it. out holds max. */
+int proto_b64_decode_range(const char *in, size_t in_len, uint8_t *out, size_t min, size_t max,
+			   size_t *out_len, struct snp_err *err, const char *what);
 /* A malloc'd NUL-terminated encoding. */
 char *proto_b64_encode(const uint8_t *in, size_t len);
 
