@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/policy_cmd.h"
 #include "broker/verify_cmd.h"
+#include "broker/volume_cmd.h"
 
 static void print_usage(FILE *out)
 {
@@ -18,6 +20,10 @@ static void print_usage(FILE *out)
 	      "         [--at TIME] [--trust-ark FILE] [--json]\n"
 	      "      verify one SEV-SNP attestation report offline and print every\n"
 	      "      field; exit 0 when it verified, 1 when not, 2 on bad input\n"
+	      "  volume add|list|show|rotate|set-policy|remove|purge ...\n"
+	      "  policy set|show|list ...\n"
+	      "      the secret store (--state DIR or --config FILE); see\n"
+	      "      'snp-keybroker volume --help'\n"
 	      "\n"
 	      "See snp-keybroker(8).\n",
 	      out);
@@ -31,6 +37,10 @@ int main(int argc, char *argv[])
 	}
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return broker_verify_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "volume"))
+		return broker_volume_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "policy"))
+		return broker_policy_main(argc - 1, argv + 1);
 	if (argc >= 2)
 		fprintf(stderr, "snp-keybroker: unknown command '%s'\n", argv[1]);
 	print_usage(stderr);
