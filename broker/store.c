@@ -735,7 +735,8 @@ static int list_names(const struct store *st, const char *sub, const char *suffi
 		store_list_free(l->names, l->n);
 		return snp_errf(err, ret, "out of memory");
 	}
-	qsort(l->names, l->n, sizeof(*l->names), by_name);
+	if (l->n)	/* qsort wants a non-null array even for none */
+		qsort(l->names, l->n, sizeof(*l->names), by_name);
 	return 0;
 }
 
