@@ -349,7 +349,8 @@ static void conn_respond(struct conn *c, int status, char *body, size_t body_len
 	char head[RESPONSE_HEAD_MAX];
 	int head_len;
 
-	if (c->requests >= SERVER_REQUESTS_MAX || c->loop->stopping)
+	/* Stopping: asked for already (maybe while the handler ran), if not yet seen by this loop. */
+	if (c->requests >= SERVER_REQUESTS_MAX || atomic_load(&c->loop->srv->stop_requested))
 		close = true;
 	head_len = http_response_head(head, sizeof(head), status, "application/json",
 				      body_len, close);
