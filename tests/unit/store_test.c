@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/store.h"
@@ -260,6 +262,20 @@ TEST(store_policy_round_trip)
 	store_close(st);
 }
 
+static int get_a(struct snp_err *err)
+{
+	struct store_volume got;
+	struct store *st;
+	int ret = store_open(&st, state(), false, err);
+
+	if (ret)
+		return ret;
+	ret = store_volume_get(st, VOL_A, &got, err);
+	store_volume_wipe(&got);
+	store_close(st);
+	return ret;
+}
+
 TEST(store_stale_temporaries_are_removed_and_never_read)
 {
 	struct store *st = open_with_volume();
@@ -281,6 +297,7 @@ TEST(store_stale_temporaries_are_removed_and_never_read)
 	REQUIRE(store_volume_list(st, &ids, &n, &err) == 0);
 	CHECK(n == 1 && !strcmp(ids[0], VOL_A));
 	store_list_free(ids, n);
+	CHECK(get_a(&err) == 0);
 	store_close(st);
 	close(lock);
 	REQUIRE(store_open(&st, state(), false, &err) == 0);
@@ -317,20 +334,6 @@ TEST(store_unsafe_state_is_refused)
 	CHECK(store_open(&st, test_path("none"), false, &err) == -ENOENT);
 	CHECK(store_open(&st, state(), false, &err) == 0);
 	store_close(st);
-}
-
-static int get_a(struct snp_err *err)
-{
-	struct store_volume got;
-	struct store *st;
-	int ret = store_open(&st, state(), false, err);
-
-	if (ret)
-		return ret;
-	ret = store_volume_get(st, VOL_A, &got, err);
-	store_volume_wipe(&got);
-	store_close(st);
-	return ret;
 }
 
 TEST(store_truncated_or_corrupt_record_is_refused)
@@ -391,6 +394,38 @@ static int count_dotfiles(const char *dir)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* A change waits for the lock another command holds, then goes ahead. */
+TEST(store_change_waits_for_the_lock)
+{
+	struct store *st = open_with_volume();
+	struct snp_err err = { 0 };
+	struct timespec t0, t1;
+	uint8_t fresh[32];
+	int lock, ready[2];
+	pid_t pid;
+	char c;
+
+	REQUIRE(st);
+	memset(fresh, 0x77, sizeof(fresh));
+	REQUIRE(pipe(ready) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		lock = open(state_file(".lock"), O_RDWR);
+		if (lock < 0 || flock(lock, LOCK_EX) || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);
+		_exit(0);
+	}
+	REQUIRE(read(ready[0], &c, 1) == 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(store_volume_rotate(st, VOL_A, fresh, sizeof(fresh), &err) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 200);
+	waitpid(pid, NULL, 0);
+	store_close(st);
 }
 
 TEST(store_write_atomic_replaces_and_leaves_no_temporary)
