@@ -104,10 +104,7 @@ static int volume_add(struct store *st, const struct admin_args *a)
 		return admin_fail(ADMIN_USAGE, "--from takes the volume from the file: give no UUID");
 	if (!a->from && (!a->n_args || !a->policy))
 		return admin_fail(ADMIN_USAGE, "give --from REGFILE, or UUID --secret-file FILE --policy NAME");
-	if (a->n_args)
-		ret = volume_arg(a->args[0], v.volume);
-	else
-		ret = ADMIN_OK;
+	ret = a->n_args ? volume_arg(a->args[0], v.volume) : ADMIN_OK;
 	if (!ret)
 		ret = load_secret(a, NULL, &v);
 	if (ret)
@@ -288,7 +285,7 @@ static int volume_purge(struct store *st, const struct admin_args *a)
 }
 
 static const struct admin_cmd volume_cmds[] = {
-	{ "add", "add --from REGFILE [--policy NAME]\n  volume add UUID --secret-file FILE --policy NAME",
+	{ "add", "add --from REGFILE [--policy NAME]   (policy \"" DEFAULT_POLICY "\" unless given)\n  volume add UUID --secret-file FILE --policy NAME",
 	  ADMIN_OPT_FROM | ADMIN_OPT_SECRET_FILE | ADMIN_OPT_POLICY, 0, 1, true, volume_add },
 	{ "list", "list", 0, 0, 0, false, volume_list },
 	{ "show", "show UUID [--json]", ADMIN_OPT_JSON, 1, 1, false, volume_show },
