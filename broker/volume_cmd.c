@@ -24,7 +24,8 @@ static int volume_arg(const char *arg, char out[PROTO_VOLUME_LEN + 1])
 	struct snp_err err = { 0 };
 
 	if (proto_volume_canonical(arg, out, &err))
-		return admin_fail(ADMIN_USAGE, "'%s' is not a volume id (a UUID): %s", arg, err.msg);
+		return admin_fail(ADMIN_USAGE, "'%s' is not a volume id (a UUID): %s", arg,
+				  err.msg);
 	return ADMIN_OK;
 }
 
@@ -285,7 +286,8 @@ static int volume_purge(struct store *st, const struct admin_args *a)
 }
 
 static const struct admin_cmd volume_cmds[] = {
-	{ "add", "add --from REGFILE [--policy NAME]   (policy \"" DEFAULT_POLICY "\" unless given)\n  volume add UUID --secret-file FILE --policy NAME",
+	{ "add", "add --from REGFILE [--policy NAME]   (policy \"" DEFAULT_POLICY "\" unless given)\n"
+		 "  volume add UUID --secret-file FILE --policy NAME",
 	  ADMIN_OPT_FROM | ADMIN_OPT_SECRET_FILE | ADMIN_OPT_POLICY, 0, 1, true, volume_add },
 	{ "list", "list", 0, 0, 0, false, volume_list },
 	{ "show", "show UUID [--json]", ADMIN_OPT_JSON, 1, 1, false, volume_show },

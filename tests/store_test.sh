@@ -169,11 +169,14 @@ run "--state wins over --config" 1 "$broker" volume list --config "$tmp/broker.c
 # --- concurrent admin commands: the lock serialises them ---
 key r1.key
 key r2.key
-(for _ in 1 2 3 4 5 6 7 8; do kb volume rotate "$vol_b" --secret-file "$tmp/r1.key" || exit 1; done) \
-	>/dev/null 2>&1 &
+rotate_b_8_times() {
+	for _ in 1 2 3 4 5 6 7 8; do
+		kb volume rotate "$vol_b" --secret-file "$1" || return 1
+	done
+}
+rotate_b_8_times "$tmp/r1.key" >/dev/null 2>&1 &
 p1=$!
-(for _ in 1 2 3 4 5 6 7 8; do kb volume rotate "$vol_b" --secret-file "$tmp/r2.key" || exit 1; done) \
-	>/dev/null 2>&1 &
+rotate_b_8_times "$tmp/r2.key" >/dev/null 2>&1 &
 p2=$!
 s1=0 s2=0
 wait "$p1" || s1=$?
