@@ -242,12 +242,16 @@ int store_write_atomic(const char *dir, const char *name, const void *data, size
 		snp_errf(err, ret, "%s: write: %s", tmp, strerror(-ret));
 		goto out;
 	}
-	if (fsync(fd) || close(fd)) {
-		fd = -1;
+	if (fsync(fd)) {
 		ret = snp_errf(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
 		goto out;
 	}
+	ret = close(fd) ? -errno : 0;
 	fd = -1;
+	if (ret) {
+		snp_errf(err, ret, "%s: close: %s", tmp, strerror(-ret));
+		goto out;
+	}
 	if (rename(tmp, path)) {
 		ret = snp_errf(err, -errno, "%s: rename to %s: %s", tmp, name, strerror(errno));
 		goto out;
