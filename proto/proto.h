@@ -169,7 +169,10 @@ int proto_registration_decode(const char *json, size_t len, struct proto_registr
 /* Base64 (RFC 4648, padded) helpers the codecs and the broker share. */
 int proto_b64_decode_exact(const char *in, size_t in_len, uint8_t *out, size_t want,
 			   struct snp_err *err, const char *what);
-/* The same for a size in [min, max]; *out_len gets it. out holds max. */
+/*
+ * The same for a size in [min, max]; *out_len gets it. The size is checked
+ * before anything is written: out needs max bytes, or in_len / 4 * 3.
+ */
 int proto_b64_decode_range(const char *in, size_t in_len, uint8_t *out, size_t min, size_t max,
 			   size_t *out_len, struct snp_err *err, const char *what);
 /* A malloc'd NUL-terminated encoding. */
