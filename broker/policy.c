@@ -818,6 +818,14 @@ static int parse_root(struct policy *p, json_object *root, struct parse_ctx *c)
 	return 0;
 }
 
+static bool only_blanks(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
 static int parse_text(const char *json, size_t len, struct parse_ctx *c, json_object **root)
 {
 	struct json_tokener *tok;
@@ -841,7 +849,7 @@ static int parse_text(const char *json, size_t len, struct parse_ctx *c, json_ob
 	else if (jerr != json_tokener_success)
 		ret = snp_errf(c->err, -EINVAL, "%s: not JSON at byte %zu: %s", c->name, end,
 			       json_tokener_error_desc(jerr));
-	else if (strspn(json + end, " \t\r\n") != len - end)
+	else if (!only_blanks(json + end, len - end))
 		ret = snp_errf(c->err, -EINVAL, "%s: more text after the JSON object, at byte %zu",
 			       c->name, end);
 	json_tokener_free(tok);
