@@ -31,6 +31,11 @@
  *                              for tests and demos); logged loudly
  *   log_format = text|json     default text
  *   log_level = error|warn|info|debug   default info
+ *
+ * Also: durations take ms, s, m or h; listen addresses are numeric (no
+ * host names, no '*'); kds_url is https://; a value may not be quoted and
+ * '#' starts a comment only at the start of a line; config_finish refuses
+ * tls_cert without tls_key or the other way round.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -105,7 +105,7 @@ void policy_free(struct policy *p);
  */
 int policy_parse(struct policy *p, const char *json, size_t len, const char *name,
 		 struct snp_err *err);
-/* Same effect on every report (what parse(to_json(p)) must give back). */
+/* Equal member by member, lists in order: what parse(to_json(p)) gives back. */
 bool policy_equal(const struct policy *a, const struct policy *b);
 /* Canonical JSON (sorted members, lowercase hex), malloc'd. */
 int policy_to_json(const struct policy *p, char **json, size_t *len);
