@@ -292,8 +292,11 @@ fi
 
 # --- kill -9 at random instants: rotate volume A, add volumes ---
 # A command takes a few milliseconds here: delays are drawn up to what one
-# takes (at most 20 ms), so that most kills land inside it; timeout(1)
-# starts the clock as it starts the command, and sends the SIGKILL.
+# takes (at most 20 ms), so that most kills land inside it. timeout(1)
+# starts the clock as it starts the command and sends the SIGKILL;
+# --foreground makes it wait until the command is dead (without it, it
+# kills its whole group, itself first, and the next command could find the
+# lock still held by the dying one).
 rm -rf "$state"
 cp -a "$tmp/base" "$state"
 start=$(date +%s%N)
@@ -319,11 +322,11 @@ while [ "$i" -lt 30 ]; do
 		set -- volume add --from "$tmp/next.reg"
 	fi
 	status=0
-	timeout -s KILL "0.$(printf %06d "$us")" "$broker" "$@" --state "$state" \
+	timeout --foreground -s KILL "0.$(printf %06d "$us")" "$broker" "$@" --state "$state" \
 		>/dev/null 2>&1 || status=$?
 	where="random kill $i after $us us"
 	case $status in
-	137) ;;
+	124 | 137) ;;	# timed out, so killed (or finishing as the kill came)
 	0) completed=$((completed + 1)) ;;
 	*) t_fail "$where: $1 $2 failed (exit $status) instead of completing or dying" ;;
 	esac
