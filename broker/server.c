@@ -126,7 +126,7 @@ struct server {
 	server_reload_fn reload;
 	void *reload_ctx;
 	atomic_uint n_conns;
-	atomic_uint_fast64_t accepted, refused, requests, reloads, next_id;
+	atomic_uint_fast64_t accepted, refused, requests, reloads, reload_failures, next_id;
 	atomic_uint_fast64_t refused_unlogged;
 	_Atomic int64_t refused_logged_ms;
 };
@@ -716,9 +716,9 @@ static void conn_new(struct loop *lp, int fd, const struct sockaddr_storage *ss)
 	struct conn *c;
 
 	if (!take_slot(srv, g->limits.max_connections)) {
+		atomic_fetch_add(&srv->refused, 1);	/* counted before the client can see it */
 		close(fd);
 		gen_put(g);
-		atomic_fetch_add(&srv->refused, 1);
 		log_refused(srv);
 		return;
 	}
@@ -1007,23 +1007,20 @@ void server_get_stats(const struct server *srv, struct server_stats *st)
 	st->refused = atomic_load(&srv->refused);
 	st->requests = atomic_load(&srv->requests);
 	st->reloads = atomic_load(&srv->reloads);
+	st->reload_failures = atomic_load(&srv->reload_failures);
 }
 
-static void do_reload(struct server *srv)
+/* A new generation from what opts.reload made; NULL when it refused (logged). */
+static struct gen *reload_gen(struct server *srv, const struct gen *cur)
 {
-	struct gen *cur = gen_get(srv), *g = NULL;
 	struct server_reload_result r = { .tls = NULL, .limits = cur->limits };
 	struct snp_err err = { 0 };
 	struct tls_ref *tls;
 
-	if (!srv->reload) {
-		log_event(CONFIG_LOG_INFO, "reload: nothing to reload", NULL);
-		goto out;
-	}
 	if (srv->reload(srv->reload_ctx, &r, &err)) {
 		log_event(CONFIG_LOG_ERROR, "reload failed; serving on with the old settings",
 			  "error", err.msg, NULL);
-		goto out;
+		return NULL;
 	}
 	if (r.tls) {
 		tls = tls_ref_new(r.tls);
@@ -1031,20 +1028,33 @@ static void do_reload(struct server *srv)
 		tls = cur->tls;
 		atomic_fetch_add(&tls->refs, 1);
 	}
-	if (tls)
-		g = gen_new(tls, &r.limits);
+	if (!tls)
+		return NULL;
+	log_event(CONFIG_LOG_INFO, "reloaded", "tls", r.tls ? "new" : "kept", NULL);
+	return gen_new(tls, &r.limits);
+}
+
+static void do_reload(struct server *srv)
+{
+	struct gen *cur, *g;
+
+	if (!srv->reload) {
+		log_event(CONFIG_LOG_INFO, "reload: nothing to reload", NULL);
+		return;
+	}
+	cur = gen_get(srv);
+	g = reload_gen(srv, cur);
+	gen_put(cur);
 	if (!g) {
-		log_event(CONFIG_LOG_ERROR, "reload failed: out of memory", NULL);
-		goto out;
+		atomic_fetch_add(&srv->reload_failures, 1);
+		return;
 	}
 	pthread_mutex_lock(&srv->gen_lock);
-	gen_put(srv->gen);
+	cur = srv->gen;
 	srv->gen = g;
 	pthread_mutex_unlock(&srv->gen_lock);
-	atomic_fetch_add(&srv->reloads, 1);
-	log_event(CONFIG_LOG_INFO, "reloaded", "tls", r.tls ? "new" : "kept", NULL);
-out:
 	gen_put(cur);
+	atomic_fetch_add(&srv->reloads, 1);
 }
 
 static int loop_init(struct loop *lp, struct server *srv, struct snp_err *err)

@@ -181,6 +181,7 @@ struct server_stats {
 	uint64_t refused;		/* closed at once for the connection cap */
 	uint64_t requests;		/* handed to the handler */
 	uint64_t reloads;		/* applied */
+	uint64_t reload_failures;	/* refused by opts.reload (or out of memory) */
 };
 void server_get_stats(const struct server *srv, struct server_stats *st);
 

@@ -36,7 +36,8 @@
 
 #define FIXTURE(name)	TESTS_DIR "/data/tls/" name
 #define HOST		"broker.test"
-#define CLIENT_MS	5000
+#define CLIENT_MS	30000	/* generous: the machine may be busy (ASan, other suites) */
+#define SLACK_MS	1000	/* how late a timeout may fire on a busy machine */
 #define SLOW_MS		300
 
 struct fixture {
@@ -119,7 +120,7 @@ static void test_handler(void *ctx, struct server_exchange *x)
 static void quick_limits(struct server_limits *lim)
 {
 	server_limits_default(lim);
-	lim->handshake_timeout_ms = 300;
+	lim->handshake_timeout_ms = 5000;	/* a handshake costs real CPU; the test of it sets its own */
 	lim->header_timeout_ms = 500;
 	lim->body_timeout_ms = 300;
 	lim->idle_timeout_ms = 2000;
@@ -488,7 +489,7 @@ TEST(server_handshake_timeout)
 	REQUIRE(fd >= 0);
 	ms = ms_until_closed(fd);	/* never a ClientHello */
 	CHECK(ms >= 150);
-	CHECK(ms >= 0 && ms < 200 + 400);
+	CHECK(ms >= 0 && ms < 200 + SLACK_MS);
 	close(fd);
 	stop_server(&f);
 }
@@ -500,26 +501,36 @@ struct prompt {
 	int64_t worst_ms;
 };
 
-/* A well-behaved client on the same loop: its answers must not wait for the trickler. */
+/*
+ * A well-behaved client on the same loop: its answers must not wait for
+ * the trickler. Only requests are timed (handshakes are CPU-bound, and
+ * this machine may be busy with other tests).
+ */
 static void *prompt_client(void *arg)
 {
 	struct prompt *p = arg;
+	struct tls_conn *conn = NULL;
 
 	while (!atomic_load(&p->done)) {
-		struct tls_conn *conn = NULL;
 		struct http_client_response r = { 0 };
-		int64_t t0 = snp_now_ms();
+		int64_t t0;
 
-		if (tls_connect(p->f, &conn) == 0 && post(p->f, conn, "/info", "{}", &r) == 0 &&
-		    r.status == 200)
+		if (!conn && tls_connect(p->f, &conn))
+			break;
+		t0 = snp_now_ms();
+		if (post(p->f, conn, "/info", "{}", &r) == 0 && r.status == 200)
 			p->served++;
 		t0 = snp_now_ms() - t0;
 		if (t0 > p->worst_ms)
 			p->worst_ms = t0;
+		if (r.close) {
+			tls_conn_free(conn);
+			conn = NULL;
+		}
 		http_client_response_free(&r);
-		tls_conn_free(conn);
 		usleep(50 * 1000);
 	}
+	tls_conn_free(conn);
 	return NULL;
 }
 
@@ -554,14 +565,15 @@ TEST(server_header_trickle_timeout)
 	CHECK(resp.status == 408);
 	CHECK_STR(resp.reason, "timeout");
 	CHECK(resp.close);
-	CHECK(ms >= 450 && ms < 500 + 400);
+	CHECK(ms >= 450 && ms < 500 + SLACK_MS);
 	CHECK(i < sizeof(head) - 1);
 	/* Then the connection is closed. */
 	CHECK(read_response(rd, &resp) == -ECONNRESET);
 	fprintf(stderr, "trickle cut after %lld ms; meanwhile %d requests, worst %lld ms\n",
 		(long long)ms, p.served, (long long)p.worst_ms);
+	/* A loop blocked by the trickler would have held them for the whole header timeout. */
 	CHECK(p.served >= 3);
-	CHECK(p.worst_ms < 250);
+	CHECK(p.worst_ms < 300);
 	CHECK(atomic_load(&handler_calls) == p.served);
 	tls_conn_free(rd->conn);
 	free(rd);
@@ -588,7 +600,7 @@ TEST(server_body_timeout)
 	CHECK(resp.status == 408);
 	CHECK_STR(resp.reason, "timeout");
 	CHECK(strstr(resp.message, "body") != NULL);
-	CHECK(t0 >= 250 && t0 < 300 + 400);
+	CHECK(t0 >= 250 && t0 < 300 + SLACK_MS);
 	CHECK(atomic_load(&handler_calls) == 0);
 	tls_conn_free(rd->conn);
 	free(rd);
@@ -613,7 +625,7 @@ TEST(server_body_too_large)
 	CHECK(resp.status == 413);
 	CHECK_STR(resp.reason, "body-too-large");
 	CHECK(resp.close);
-	CHECK(snp_now_ms() - t0 < 1500);
+	CHECK(snp_now_ms() - t0 < lim.body_timeout_ms);
 	CHECK(atomic_load(&handler_calls) == 0);
 	stop_server(&f);
 }
@@ -715,7 +727,7 @@ TEST(server_connection_cap)
 	}
 	/* One leaves: its slot is free again once the server has seen it go. */
 	tls_conn_free(conns[0]);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 500; i++) {
 		server_get_stats(f.srv, &st);
 		if (st.connections < CAP)
 			break;
@@ -812,7 +824,7 @@ TEST(server_graceful_stop)
 	CHECK(post(&f, idle, "/info", "{}", &r) == 0 && r.status == 200);
 	http_client_response_free(&r);
 	REQUIRE(pthread_create(&th, NULL, slow_client, &s) == 0);
-	for (int i = 0; i < 500 && !atomic_load(&in_slow_handler); i++)
+	for (int i = 0; i < 5000 && !atomic_load(&in_slow_handler); i++)
 		usleep(2000);
 	REQUIRE(atomic_load(&in_slow_handler));
 	signal_target = f.srv;
@@ -826,7 +838,7 @@ TEST(server_graceful_stop)
 	CHECK(s.close);
 	CHECK(f.run_ret == 0);
 	/* It waited for the handler, not for the grace period. */
-	CHECK(ms < SLOW_MS + 500);
+	CHECK(ms < SLOW_MS + SLACK_MS);
 	/* The idle connection was closed, the listener too. */
 	CHECK(post(&f, idle, "/info", "{}", &r) != 0);
 	http_client_response_free(&r);
@@ -854,7 +866,7 @@ TEST(server_stop_grace_bound)
 	CHECK(send_raw(conn, part, strlen(part)) == 0);
 	usleep(100 * 1000);
 	ms = stop_server(&f);
-	CHECK(ms >= 250 && ms < 300 + 400);
+	CHECK(ms >= 250 && ms < 300 + SLACK_MS);
 	tls_conn_free(conn);
 }
 
@@ -875,10 +887,17 @@ static int test_reload(void *ctx, struct server_reload_result *out, struct snp_e
 	return tls_server_ctx_new(&out->tls, FIXTURE("server.pem"), FIXTURE("server.key"), err);
 }
 
-static void wait_reload_calls(struct reload_ctx *rc, int n)
+/* Wait until the server has applied or refused n reloads in all. */
+static void wait_reloads(const struct fixture *f, uint64_t n)
 {
-	for (int i = 0; i < 500 && atomic_load(&rc->calls) < n; i++)
+	struct server_stats st;
+
+	for (int i = 0; i < 1000; i++) {
+		server_get_stats(f->srv, &st);
+		if (st.reloads + st.reload_failures >= n)
+			return;
 		usleep(2000);
+	}
 }
 
 TEST(server_reload_swaps_limits)
@@ -899,9 +918,10 @@ TEST(server_reload_swaps_limits)
 	CHECK(post(&f, before, "/echo", body, &r) == 0 && r.status == 200);
 	http_client_response_free(&r);
 	server_reload(f.srv);
-	wait_reload_calls(&rc, 1);
+	wait_reloads(&f, 1);
 	server_get_stats(f.srv, &st);
 	CHECK(st.reloads == 1);
+	CHECK(atomic_load(&rc.calls) == 1);
 	/* The open connection keeps its limits; a new one (on the new TLS context) gets the new. */
 	CHECK(post(&f, before, "/echo", body, &r) == 0 && r.status == 200);
 	http_client_response_free(&r);
@@ -914,10 +934,10 @@ TEST(server_reload_swaps_limits)
 	rc.fail = 1;
 	rc.max_body = 100000;
 	server_reload(f.srv);
-	wait_reload_calls(&rc, 2);
-	usleep(20 * 1000);
+	wait_reloads(&f, 2);
 	server_get_stats(f.srv, &st);
 	CHECK(st.reloads == 1);
+	CHECK(st.reload_failures == 1);
 	REQUIRE(tls_connect(&f, &after) == 0);
 	CHECK(post(&f, after, "/echo", "{}", &r) == 0 && r.status == 200);
 	http_client_response_free(&r);
