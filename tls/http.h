@@ -50,6 +50,9 @@ struct http_response {
 /*
  * 1 with req filled when buf holds a whole head, 0 when more is needed
  * (and len < max_head), else HTTP_ERR_* with a sentence in err.
+ * Lines are judged as they arrive, so an error may come before the head
+ * is complete. An HTTP/1.1 request without a Host header is malformed
+ * (RFC 9112 3.2), and so is a repeated Host or Content-Type.
  */
 int http_request_parse(const char *buf, size_t len, size_t max_head, struct http_request *req,
 		       struct snp_err *err);
@@ -65,7 +68,10 @@ int http_request_head(char *out, size_t size, const char *method, const char *ho
 /* "OK", "Bad Request", ...; "Unknown" for others. */
 const char *http_status_text(int status);
 
-/* https://host[:port][/path]: nothing else (no user info, no fragment). */
+/*
+ * https://host[:port][/path]: nothing else (no user info, no fragment).
+ * An IPv6 host is stored without its brackets (http_request_head adds them).
+ */
 struct http_url {
 	char host[256];
 	unsigned int port;		/* 443 when absent */
@@ -77,6 +83,8 @@ int http_url_parse(const char *url, struct http_url *out, struct snp_err *err);
  * One request on a client connection, bounded by dl: send the head and
  * body, read the response head and a body of at most max_body bytes
  * (-EMSGSIZE beyond, before reading it). The body is NUL-terminated.
+ * A body sent goes as application/json. A response that is not HTTP is
+ * -EPROTO, one without Content-Length too (unless 204, 304 or HEAD).
  */
 struct http_client_response {
 	int status;

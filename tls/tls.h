@@ -84,6 +84,9 @@ int tls_client_connect(struct tls_conn **conn, struct tls_client_ctx *ctx, const
 /*
  * Non-blocking I/O (server): bytes moved (> 0), 0 for a clean close by the
  * peer (read only), TLS_WANT_*, or a negative errno.
+ * A clean close is the peer's close_notify; a TCP end without one is
+ * -ECONNRESET. After TLS_WANT_* from tls_conn_write, call it again with
+ * the same bytes (mbedTLS may hold a part of them already).
  */
 ssize_t tls_conn_read(struct tls_conn *conn, void *buf, size_t len);
 ssize_t tls_conn_write(struct tls_conn *conn, const void *buf, size_t len);
@@ -93,7 +96,11 @@ size_t tls_conn_pending(const struct tls_conn *conn);
 /* Blocking I/O bounded by dl (client): all of buf, or an error. */
 int tls_conn_write_all(struct tls_conn *conn, const void *buf, size_t len,
 		       const struct snp_deadline *dl, struct snp_err *err);
-/* At least one byte, at most len; 0 at a clean end of stream. */
+/*
+ * At least one byte, at most len; 0 at a clean end of stream. Time-outs
+ * are -ETIMEDOUT with a sentence naming the step (TCP connect, handshake,
+ * read, write) and the bound.
+ */
 ssize_t tls_conn_read_some(struct tls_conn *conn, void *buf, size_t len,
 			   const struct snp_deadline *dl, struct snp_err *err);
 

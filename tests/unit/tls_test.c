@@ -557,3 +557,26 @@ TEST(tls_strerror_says_something)
 
 	CHECK(strlen(tls_strerror(-0x7780, buf, sizeof(buf))) > 0);
 }
+
+TEST(tls_host_name_is_resolved_when_no_address_is_given)
+{
+	uint8_t pin[TLS_PIN_SIZE];
+	struct tls_client_opts opts = { .pin = pin };
+	struct tls_client_ctx *ctx = NULL;
+	struct tls_conn *conn = NULL;
+	struct snp_deadline dl;
+	struct tls_peer peer;
+	struct snp_err err;
+
+	/* "localhost" through the resolver; a pin, as no certificate names it. */
+	server_pin(pin);
+	REQUIRE(tls_peer_start(&peer, 1, NULL, NULL));
+	if (CHECK(tls_client_ctx_new(&ctx, &opts, &err) == 0)) {
+		snp_deadline_start(&dl, 2000);
+		CHECK(tls_client_connect(&conn, ctx, "localhost", peer.port, NULL, &dl, &err) == 0);
+	}
+	tls_conn_free(conn);
+	tls_client_ctx_free(ctx);
+	tls_peer_stop(&peer);
+	CHECK(peer.handshake[0] == 0);
+}
