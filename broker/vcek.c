@@ -86,13 +86,18 @@ int vcek_sources_new(struct vcek_sources **out, const struct vcek_opts *opts,
 		     struct snp_err *err)
 {
 	struct vcek_sources *vs = calloc(1, sizeof(*vs));
+	pthread_condattr_t attr;
 	int ret = 0;
 
 	*out = NULL;
 	if (!vs)
 		return snp_errf(err, -ENOMEM, "out of memory for the VCEK sources");
 	pthread_mutex_init(&vs->lock, NULL);
-	pthread_cond_init(&vs->fetched, NULL);
+	/* Waits for another fetch are bounded on the monotonic clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vs->fetched, &attr);
+	pthread_condattr_destroy(&attr);
 	if (opts->anchors)
 		vs->anchors = *opts->anchors;
 	else
@@ -266,7 +271,8 @@ static int pem_append(char *out, size_t size, size_t *used, const uint8_t *der, 
 	ret = mbedtls_pem_write_buffer(PEM_BEGIN_CERT, PEM_END_CERT, der, len,
 				       (unsigned char *)out + *used, size - *used, &olen);
 	if (ret)
-		return snp_errf(err, -ENOSPC, "a certificate of %zu bytes does not fit as PEM", len);
+		return snp_errf(err, -ENOSPC, "a certificate of %zu bytes does not fit as PEM",
+				len);
 	/* olen counts the NUL, which the next certificate overwrites. */
 	*used += olen - 1;
 	return 0;
@@ -405,7 +411,7 @@ static int fetch_begin(struct vcek_sources *vs, struct vcek_fetch *f, struct snp
 	int bound = kds_client_bound_ms(vs->kds) + WAIT_SLACK_MS, ret = 0;
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += bound / 1000 + 1;
 	pthread_mutex_lock(&vs->lock);
 	while (!ret && fetch_find(vs, f))

@@ -13,7 +13,11 @@
  * know. One connection at a time, each bounded; one request each.
  *
  * usage: fake-kds --state DIR [--listen 127.0.0.1:0] [--port-file F]
- *		   [--throttle N] [--log F] [--bad tcb|hwid|signer]
+ *		   [--throttle N] [--busy N] [--log F] [--bad tcb|hwid|signer]
+ *
+ * --throttle N answers the first N requests 429 with Retry-After: 1, then
+ * --busy N the next N 503 without it; --log appends "METHOD PATH STATUS"
+ * per request.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,7 +52,7 @@ enum bad_mode { BAD_NONE = 0, BAD_TCB, BAD_HWID, BAD_SIGNER };
 
 struct opts {
 	const char *state, *listen, *port_file, *log;
-	unsigned long throttle;
+	unsigned long throttle, busy;
 	enum bad_mode bad;
 };
 
@@ -301,8 +305,9 @@ static void route(struct kds *k, const struct http_request *req, struct answer *
 	size_t n;
 
 	*a = (struct answer){ .status = 404, .type = "text/plain" };
-	if (k->requests++ < k->o.throttle) {
-		a->status = 429;
+	k->requests++;
+	if (k->requests <= k->o.throttle + k->o.busy) {
+		a->status = k->requests <= k->o.throttle ? 429 : 503;
 		return;
 	}
 	if (strcmp(req->method, "GET")) {
@@ -424,6 +429,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "throttle", required_argument, NULL, 't' },
+		{ "busy", required_argument, NULL, 'u' },
 		{ "log", required_argument, NULL, 'g' },
 		{ "bad", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
@@ -439,7 +445,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'p': o->port_file = optarg; break;
 		case 'g': o->log = optarg; break;
 		case 't':
-			o->throttle = strtoul(optarg, &end, 10);
+		case 'u':
+			*(c == 't' ? &o->throttle : &o->busy) = strtoul(optarg, &end, 10);
 			if (*end || !*optarg)
 				return -1;
 			break;
@@ -484,7 +491,8 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &k.o)) {
 		fputs("usage: fake-kds --state DIR [--listen 127.0.0.1:0] [--port-file F]\n"
-		      "                [--throttle N] [--log F] [--bad tcb|hwid|signer]\n", stderr);
+		      "                [--throttle N] [--busy N] [--log F] [--bad tcb|hwid|signer]\n",
+		      stderr);
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);

@@ -471,6 +471,23 @@ TEST(vcek_kds_429_twice_then_success_after_retry_after)
 	fx_close(&f);
 }
 
+TEST(vcek_kds_503_is_retried_after_a_doubling_backoff)
+{
+	struct fx f;
+
+	REQUIRE(fx_open(&f, SIM_MILAN, "") == 0);
+	REQUIRE(fx_kds(&f, SIM_MILAN, "--busy", "3") == 0);
+	f.o.kds_backoff_ms = 200;
+	f.o.kds_backoff_max_ms = 300;
+	CHECK(fx_found(&f, false));
+	CHECK(f.chain.source == VCEK_FROM_KDS && chain_verifies(&f.ev, &f.chain));
+	/* No Retry-After: 200, then 400 capped at 300, then 300 ms. */
+	CHECK(f.elapsed_ms >= 800);
+	CHECK(f.elapsed_ms < 800 + 4 * TIMEOUT_MS);
+	CHECK(kds_requests(&f.k, " 503") == 3);
+	fx_close(&f);
+}
+
 TEST(vcek_kds_429_forever_is_eagain_within_the_bound)
 {
 	struct fx f;
