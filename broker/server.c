@@ -377,15 +377,17 @@ static void conn_refuse(struct conn *c, int status, const char *reason, const ch
 {
 	struct server_exchange x = { .status = status };
 
+	/* Timeouts are routine (a client gone quiet); the other refusals say a client is broken. */
+	enum config_log_level level = status == 408 ? CONFIG_LOG_DEBUG : CONFIG_LOG_INFO;
+
 	server_reply_error(&x, status, reason, message);
-	if (status != 408 || log_enabled(CONFIG_LOG_DEBUG)) {
+	if (log_enabled(level)) {
 		char id[24], st[8];
 
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
 		snprintf(st, sizeof(st), "%d", status);
-		log_event(status == 408 ? CONFIG_LOG_DEBUG : CONFIG_LOG_INFO, "request refused",
-			  "conn", id, "peer", c->peer, "status", st, "reason", reason,
-			  "message", message, NULL);
+		log_event(level, "request refused", "conn", id, "peer", c->peer, "status", st,
+			  "reason", reason, "message", message, NULL);
 	}
 	conn_respond(c, status, x.resp_body, x.resp_body_len, true);
 }
@@ -608,7 +610,7 @@ static enum step step_write(struct conn *c)
 		return STEP_NEXT;
 	}
 	free_out(c);
-	if (c->close_after)
+	if (c->close_after || c->loop->stopping)
 		return start_linger(c);
 	c->state = ST_READ_HEAD;
 	memset(&c->req, 0, sizeof(c->req));

@@ -18,8 +18,9 @@
  * and back to READ_HEAD for the next request (at most SERVER_REQUESTS_MAX
  * on one connection; the last response says "Connection: close"). Each
  * wait has a bound: the handshake (handshake_timeout_ms), the head
- * (header_timeout_ms from its first byte; idle_timeout_ms before it, once a
- * response was sent), the body (body_timeout_ms from the end of the head),
+ * (header_timeout_ms from its first byte, or from the handshake for the
+ * first request; idle_timeout_ms from the end of a response until the next
+ * head's first byte), the body (body_timeout_ms from the end of the head),
  * writing the response (body_timeout_ms). A connection past its bound after
  * the handshake gets a 408 "timeout" unless a response is being written,
  * then is closed.

@@ -580,6 +580,36 @@ TEST(server_header_trickle_timeout)
 	stop_server(&f);
 }
 
+/* A kept-alive connection with no next request: 408 after idle_timeout, then closed. */
+TEST(server_idle_timeout)
+{
+	static const char req[] = "POST /info HTTP/1.1\r\nHost: broker.test\r\nContent-Length: 0\r\n\r\n";
+	struct server_limits lim;
+	struct fixture f;
+	struct reader *rd = calloc(1, sizeof(*rd));
+	struct raw_response resp = { 0 };
+	int64_t ms;
+
+	quick_limits(&lim);
+	lim.idle_timeout_ms = 300;
+	lim.header_timeout_ms = 3000;
+	REQUIRE(start_server(&f, &lim, 1) == 0);
+	REQUIRE(tls_connect(&f, &rd->conn) == 0);
+	CHECK(send_raw(rd->conn, req, strlen(req)) == 0);
+	CHECK(read_response(rd, &resp) == 0);
+	CHECK(resp.status == 200 && !resp.close);
+	ms = snp_now_ms();
+	CHECK(read_response(rd, &resp) == 0);
+	ms = snp_now_ms() - ms;
+	CHECK(resp.status == 408);
+	CHECK_STR(resp.reason, "timeout");
+	CHECK(ms >= 250 && ms < 300 + SLACK_MS);
+	CHECK(read_response(rd, &resp) == -ECONNRESET);
+	tls_conn_free(rd->conn);
+	free(rd);
+	stop_server(&f);
+}
+
 TEST(server_body_timeout)
 {
 	static const char part[] =
