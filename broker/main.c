@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "broker/policy_cmd.h"
+#include "broker/probe_cmd.h"
+#include "broker/serve_cmd.h"
 #include "broker/verify_cmd.h"
 #include "broker/volume_cmd.h"
 
@@ -16,6 +18,13 @@ static void print_usage(FILE *out)
 	fputs("Usage: snp-keybroker COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
+	      "  serve [--config FILE] [--listen ADDR]... [--state DIR] [--print-port FILE]\n"
+	      "      the unseal service (docs/protocol.md); SIGHUP reloads the\n"
+	      "      configuration, SIGTERM stops gracefully\n"
+	      "  probe URL (--ca FILE | --pin sha256:HEX) --volume UUID --sim ADDR\n"
+	      "        [--connect-to ADDR] [--timeout DUR] [--vmpl N] [--check-secret REGFILE]\n"
+	      "      run the protocol as an agent would, with reports from the SNP\n"
+	      "      firmware simulator; exit 0 unsealed, 1 refused, 3 transport\n"
 	      "  verify REPORT [--certs DIR] [--cert-table FILE] [--product P]\n"
 	      "         [--at TIME] [--trust-ark FILE] [--json]\n"
 	      "      verify one SEV-SNP attestation report offline and print every\n"
@@ -35,6 +44,10 @@ int main(int argc, char *argv[])
 		print_usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "serve"))
+		return broker_serve_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "probe"))
+		return broker_probe_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return broker_verify_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "volume"))
