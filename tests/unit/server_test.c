@@ -319,19 +319,59 @@ static int send_raw(struct tls_conn *conn, const char *data, size_t len)
 	return tls_conn_write_all(conn, data, len, &dl, &err);
 }
 
+/* A raw TLS connection to f, or NULL. */
+static struct reader *reader_open(const struct fixture *f)
+{
+	struct reader *rd = calloc(1, sizeof(*rd));
+
+	if (rd && tls_connect(f, &rd->conn)) {
+		free(rd);
+		rd = NULL;
+	}
+	return rd;
+}
+
+/* A one-loop server with lim, and a raw connection to it; NULL when either failed. */
+static struct reader *serve_and_open(struct fixture *f, const struct server_limits *lim)
+{
+	return start_server(f, lim, 1) == 0 ? reader_open(f) : NULL;
+}
+
+static void reader_close(struct reader *rd)
+{
+	tls_conn_free(rd->conn);
+	free(rd);
+}
+
+/*
+ * Send text (a request left unfinished, or "" for nothing) and time the
+ * 408 the server answers with; the connection must close after it.
+ */
+static int64_t time_408(struct reader *rd, const char *text, struct raw_response *resp)
+{
+	int64_t t0 = snp_now_ms();
+
+	CHECK(!*text || send_raw(rd->conn, text, strlen(text)) == 0);
+	CHECK(read_response(rd, resp) == 0);
+	t0 = snp_now_ms() - t0;
+	CHECK(resp->status == 408);
+	CHECK_STR(resp->reason, "timeout");
+	CHECK(resp->close);
+	CHECK(read_response(rd, &(struct raw_response){ 0 }) == -ECONNRESET);
+	return t0;
+}
+
 /* Send text over a fresh TLS connection and read the one response it gets. */
 static int raw_exchange(const struct fixture *f, const char *text, size_t len,
 			struct raw_response *out)
 {
-	struct reader *rd = calloc(1, sizeof(*rd));
-	int ret = tls_connect(f, &rd->conn);
+	struct reader *rd = reader_open(f);
+	int ret = rd ? send_raw(rd->conn, text, len) : -ECONNREFUSED;
 
 	if (!ret)
-		ret = send_raw(rd->conn, text, len);
-	if (!ret)
 		ret = read_response(rd, out);
-	tls_conn_free(rd->conn);
-	free(rd);
+	if (rd)
+		reader_close(rd);
 	return ret;
 }
 
@@ -380,20 +420,18 @@ TEST(server_pipelined)
 		"POST /info HTTP/1.1\r\nHost: broker.test\r\nContent-Length: 0\r\n\r\n";
 	struct server_limits lim;
 	struct fixture f;
-	struct reader *rd = calloc(1, sizeof(*rd));
+	struct reader *rd;
 	struct raw_response a, b;
 
 	quick_limits(&lim);
-	REQUIRE(start_server(&f, &lim, 1) == 0);
-	REQUIRE(tls_connect(&f, &rd->conn) == 0);
+	REQUIRE((rd = serve_and_open(&f, &lim)) != NULL);
 	CHECK(send_raw(rd->conn, two, strlen(two)) == 0);
 	CHECK(read_response(rd, &a) == 0);
 	CHECK(a.status == 200);
 	CHECK(read_response(rd, &b) == 0);
 	CHECK(b.status == 200);
 	CHECK(atomic_load(&handler_calls) == 2);
-	tls_conn_free(rd->conn);
-	free(rd);
+	reader_close(rd);
 	stop_server(&f);
 }
 
@@ -540,15 +578,15 @@ TEST(server_header_trickle_timeout)
 	struct server_limits lim;
 	struct fixture f;
 	struct prompt p = { .f = &f };
-	struct reader *rd = calloc(1, sizeof(*rd));
+	struct reader *rd;
 	struct raw_response resp = { 0 };
 	pthread_t th;
 	int64_t t0, ms;
 	size_t i;
 
 	quick_limits(&lim);
-	REQUIRE(start_server(&f, &lim, 1) == 0);	/* one loop: both clients on it */
-	REQUIRE(tls_connect(&f, &rd->conn) == 0);
+	/* One loop: both clients on it. */
+	REQUIRE((rd = serve_and_open(&f, &lim)) != NULL);
 	REQUIRE(pthread_create(&th, NULL, prompt_client, &p) == 0);
 	t0 = snp_now_ms();
 	/* A byte every 100 ms, until the server answers. */
@@ -558,82 +596,55 @@ TEST(server_header_trickle_timeout)
 		if (send_raw(rd->conn, head + i, 1) || poll(&pfd, 1, 100) > 0)
 			break;
 	}
-	CHECK(read_response(rd, &resp) == 0);
+	time_408(rd, "", &resp);
 	ms = snp_now_ms() - t0;
 	atomic_store(&p.done, 1);
 	pthread_join(th, NULL);
-	CHECK(resp.status == 408);
-	CHECK_STR(resp.reason, "timeout");
-	CHECK(resp.close);
 	CHECK(ms >= 450 && ms < 500 + SLACK_MS);
 	CHECK(i < sizeof(head) - 1);
-	/* Then the connection is closed. */
-	CHECK(read_response(rd, &resp) == -ECONNRESET);
 	fprintf(stderr, "trickle cut after %lld ms; meanwhile %d requests, worst %lld ms\n",
 		(long long)ms, p.served, (long long)p.worst_ms);
 	/* A loop blocked by the trickler would have held them for the whole header timeout. */
 	CHECK(p.served >= 3);
 	CHECK(p.worst_ms < 300);
 	CHECK(atomic_load(&handler_calls) == p.served);
-	tls_conn_free(rd->conn);
-	free(rd);
+	reader_close(rd);
 	stop_server(&f);
 }
 
-/* A kept-alive connection with no next request: 408 after idle_timeout, then closed. */
-TEST(server_idle_timeout)
+/*
+ * A kept-alive connection with no next request gets a 408 after
+ * idle_timeout; one whose body stops coming, after body_timeout. Both close.
+ */
+TEST(server_idle_and_body_timeouts)
 {
 	static const char req[] = "POST /info HTTP/1.1\r\nHost: broker.test\r\nContent-Length: 0\r\n\r\n";
+	static const char part[] =
+		"POST /echo HTTP/1.1\r\nHost: broker.test\r\nContent-Length: 100\r\n\r\n0123456789";
 	struct server_limits lim;
 	struct fixture f;
-	struct reader *rd = calloc(1, sizeof(*rd));
+	struct reader *rd;
 	struct raw_response resp = { 0 };
 	int64_t ms;
 
 	quick_limits(&lim);
 	lim.idle_timeout_ms = 300;
+	lim.body_timeout_ms = 400;
 	lim.header_timeout_ms = 3000;
-	REQUIRE(start_server(&f, &lim, 1) == 0);
-	REQUIRE(tls_connect(&f, &rd->conn) == 0);
+	REQUIRE((rd = serve_and_open(&f, &lim)) != NULL);
 	CHECK(send_raw(rd->conn, req, strlen(req)) == 0);
 	CHECK(read_response(rd, &resp) == 0);
 	CHECK(resp.status == 200 && !resp.close);
-	ms = snp_now_ms();
-	CHECK(read_response(rd, &resp) == 0);
-	ms = snp_now_ms() - ms;
-	CHECK(resp.status == 408);
-	CHECK_STR(resp.reason, "timeout");
+	ms = time_408(rd, "", &resp);
 	CHECK(ms >= 250 && ms < 300 + SLACK_MS);
-	CHECK(read_response(rd, &resp) == -ECONNRESET);
-	tls_conn_free(rd->conn);
-	free(rd);
-	stop_server(&f);
-}
+	reader_close(rd);
 
-TEST(server_body_timeout)
-{
-	static const char part[] =
-		"POST /echo HTTP/1.1\r\nHost: broker.test\r\nContent-Length: 100\r\n\r\n0123456789";
-	struct server_limits lim;
-	struct fixture f;
-	struct reader *rd = calloc(1, sizeof(*rd));
-	struct raw_response resp = { 0 };
-	int64_t t0;
-
-	quick_limits(&lim);
-	REQUIRE(start_server(&f, &lim, 1) == 0);
-	REQUIRE(tls_connect(&f, &rd->conn) == 0);
-	t0 = snp_now_ms();
-	CHECK(send_raw(rd->conn, part, strlen(part)) == 0);
-	CHECK(read_response(rd, &resp) == 0);
-	t0 = snp_now_ms() - t0;
-	CHECK(resp.status == 408);
-	CHECK_STR(resp.reason, "timeout");
+	REQUIRE((rd = reader_open(&f)) != NULL);
+	ms = time_408(rd, part, &resp);
 	CHECK(strstr(resp.message, "body") != NULL);
-	CHECK(t0 >= 250 && t0 < 300 + SLACK_MS);
-	CHECK(atomic_load(&handler_calls) == 0);
-	tls_conn_free(rd->conn);
-	free(rd);
+	CHECK(ms >= 350 && ms < 400 + SLACK_MS);
+	CHECK(atomic_load(&handler_calls) == 1);
+	reader_close(rd);
 	stop_server(&f);
 }
 
