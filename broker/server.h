@@ -36,8 +36,13 @@
  * At max_connections open connections (over all loops), a new one is
  * accepted and closed at once; the log says so, at most once a second.
  *
- * Logs go through broker/log.h; the engine logs no request or response
- * body, ever (they carry sealed secrets).
+ * Logs go through broker/log.h: at info its refusals but 408, start, stop
+ * and reloads; at warn the connection cap; at debug each request (method,
+ * path, status, milliseconds), timeouts and failed handshakes. It logs no
+ * request or response body, ever (they carry sealed secrets).
+ *
+ * Reload runs opts.reload on the thread in server_run, not on a loop, so
+ * every loop keeps serving meanwhile.
  */
 #include <stdbool.h>
 #include <stddef.h>
