@@ -92,5 +92,9 @@
  * DRBGs need their locks (deps/README.md). */
 #define MBEDTLS_THREADING_C
 #define MBEDTLS_THREADING_PTHREAD
+/* One PSA key slot per key in use, allocated as needed: every TLS 1.3
+ * handshake in flight holds keys, and a fixed store of 32 slots refuses
+ * the 33rd concurrent handshake (deps/README.md). */
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC
 
 #endif /* SNP_UNSEAL_MBEDTLS_CONFIG_H */
