@@ -14,6 +14,8 @@ DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 BUILD := build
 DEPS_DIR ?= $(BUILD)/deps
@@ -196,6 +198,13 @@ install: $(PROGRAMS)
 	$(Q)install -D -m 0644 docs/snp-unseal.8 $(DESTDIR)$(MANDIR)/man8/snp-unseal.8
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man8/snp-keybroker.8)
 	$(Q)install -D -m 0644 docs/snp-keybroker.8 $(DESTDIR)$(MANDIR)/man8/snp-keybroker.8
+	$(call say,INSTALL,$(DESTDIR)$(UNITDIR)/snp-keybroker.service)
+	$(Q)install -D -m 0644 broker/snp-keybroker.service $(DESTDIR)$(UNITDIR)/snp-keybroker.service
+	@# An owner's configuration is never overwritten.
+	$(call say,INSTALL,$(DESTDIR)$(SYSCONFDIR)/snp-keybroker/snp-keybroker.conf)
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/snp-keybroker/snp-keybroker.conf ] || \
+		install -D -m 0640 broker/snp-keybroker.conf \
+		$(DESTDIR)$(SYSCONFDIR)/snp-keybroker/snp-keybroker.conf
 	$(call say,INSTALL,$(DESTDIR)$(BINDIR)/snp-sim)
 	$(Q)install -D -m 0755 $(BUILD)/snp-sim $(DESTDIR)$(BINDIR)/snp-sim
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man1/snp-sim.1)
