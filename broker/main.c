@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * snp-keybroker: the guest owner's attestation and key-release service.
- * For now it has one subcommand, `verify`, that checks an SNP report
- * offline.
+ * One subcommand per job: serve (the unseal protocol), volume and policy
+ * (the secret store), probe (the protocol as an agent runs it, against
+ * simulator reports), verify (one report, offline).
  */
 #include <stdio.h>
 #include <string.h>
