@@ -218,7 +218,6 @@ struct client {
 	struct load *load;
 	size_t index;
 	pthread_t thread;
-	bool started;
 };
 
 static void *client_main(void *arg)
@@ -265,7 +264,7 @@ static void report_run(struct load *ld, double seconds)
 	size_t n = ld->total;
 
 	qsort(lat, n, sizeof(*lat), cmp_double);
-	printf("run: %zu attestations, %zu concurrent clients, new TLS connection each; "
+	printf("run: %zu attestations, %zu at a time, a new TLS connection each; "
 	       "cert table %s\n", n, ld->clients,
 	       ld->table_first ? "in the warm-up only (then the broker's VCEK cache)"
 			       : "with every report");
@@ -293,6 +292,7 @@ static int run_clients(struct load *ld)
 {
 	struct client *cl = calloc(ld->clients, sizeof(*cl));
 	pthread_attr_t attr;
+	size_t started;
 	double start;
 	int ret = -1;
 
@@ -301,22 +301,20 @@ static int run_clients(struct load *ld)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, CLIENT_STACK);
 	start = now_s();
-	for (size_t i = 0; i < ld->clients; i++) {
-		cl[i].load = ld;
-		cl[i].index = i;
-		if (pthread_create(&cl[i].thread, &attr, client_main, &cl[i])) {
-			fprintf(stderr, "broker-load: could not start client thread %zu\n", i);
-			/* The threads started still run what is left. */
+	for (started = 0; started < ld->clients; started++) {
+		cl[started].load = ld;
+		cl[started].index = started;
+		if (pthread_create(&cl[started].thread, &attr, client_main, &cl[started])) {
+			/* The threads started still run what is left, at a lower concurrency. */
+			fprintf(stderr, "broker-load: could not start client thread %zu\n", started);
 			break;
 		}
-		cl[i].started = true;
 	}
-	for (size_t i = 0; i < ld->clients; i++)
-		if (cl[i].started)
-			pthread_join(cl[i].thread, NULL);
-	if (cl[0].started) {
+	for (size_t i = 0; i < started; i++)
+		pthread_join(cl[i].thread, NULL);
+	if (started) {
 		report_run(ld, now_s() - start);
-		ret = ld->errors ? -1 : 0;
+		ret = ld->errors || started < ld->clients ? -1 : 0;
 	}
 	pthread_attr_destroy(&attr);
 	free(cl);
@@ -442,7 +440,7 @@ static int cmd_run(int argc, char **argv)
 	if (a.check_secret && load_registration(ld, a.check_secret))
 		goto out;
 	ld->latency_ms = calloc(ld->total, sizeof(*ld->latency_ms));
-	if (!ld->latency_ms || firmware_open(&ld->fw, a.sim, (size_t)cores()))
+	if (!ld->latency_ms || firmware_open(&ld->fw, a.sim, cores() > 0 ? (size_t)cores() : 1))
 		goto out;
 	ret = 1;
 	if (ld->table_first && warm_up(ld))
