@@ -248,6 +248,26 @@ static int cache_mkdirs(char *dir, const struct vcek_sources *vs, const char *a,
 	return ret;
 }
 
+/*
+ * True when dir/name already holds exactly data. Every unseal that sends a
+ * table offers the same VCEK again: rewriting it (two fsyncs and a rename)
+ * cost the broker 15-20% of its rate under load.
+ */
+static bool cache_holds(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_LEN];
+	uint8_t *have = NULL;
+	size_t have_len = 0;
+	bool same;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    snp_read_file(path, len + 1, &have, &have_len, NULL))
+		return false;
+	same = have_len == len && !memcmp(have, data, len);
+	free(have);
+	return same;
+}
+
 static int cache_put_vcek(struct vcek_sources *vs, const struct vcek_key *key,
 			  const uint8_t *der, size_t len, struct snp_err *err)
 {
@@ -257,7 +277,7 @@ static int cache_put_vcek(struct vcek_sources *vs, const struct vcek_key *key,
 	if (!vs->cache_dir)
 		return 0;
 	ret = cache_mkdirs(dir, vs, snp_product_name(key->product), key->hwid_hex, err);
-	if (!ret)
+	if (!ret && !cache_holds(dir, key->der_name, der, len))
 		ret = store_write_atomic(dir, key->der_name, der, len, 0600, err);
 	return ret;
 }
@@ -296,7 +316,7 @@ static int cache_put_roots(struct vcek_sources *vs, enum snp_product product,
 		ret = pem_append(pem, size, &used, r->ark, r->ark_len, err);
 	if (!ret)
 		ret = cache_mkdirs(dir, vs, snp_product_name(product), NULL, err);
-	if (!ret)
+	if (!ret && !cache_holds(dir, CHAIN_FILE, pem, used))
 		ret = store_write_atomic(dir, CHAIN_FILE, pem, used, 0600, err);
 	free(pem);
 	return ret;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,18 @@ static void describe_peer(struct tls_conn *conn)
 		snprintf(conn->peer, sizeof(conn->peer), "the client %s port %u", addr, port);
 }
 
+/*
+ * The protocol is a few small records each way: without TCP_NODELAY each
+ * exchange waits for a delayed ACK (about 40 ms here; one client went from
+ * 110 ms to 27 ms an attestation). Best effort: a socket without it works.
+ */
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int tls_conn_accept(struct tls_conn **conn, struct tls_server_ctx *ctx, int fd,
 		    struct snp_err *err)
 {
@@ -406,6 +419,7 @@ int tls_conn_accept(struct tls_conn **conn, struct tls_server_ctx *ctx, int fd,
 		return snp_errf(err, ret, "making an accepted socket non-blocking: %s",
 				strerror(-ret));
 	}
+	set_nodelay(fd);
 	ret = conn_new(conn, &ctx->base.conf, fd, err);
 	if (!ret)
 		describe_peer(*conn);
@@ -715,6 +729,7 @@ static int connect_addr_one(const struct addrinfo *ai, const struct snp_deadline
 		    ai->ai_protocol);
 	if (fd < 0)
 		return -errno;
+	set_nodelay(fd);
 	if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
 		return fd;
 	ret = -errno;
