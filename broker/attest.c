@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "broker/attest.h"
+#include "broker/log.h"
 #include "broker/policy.h"
 #include "snp/deadline.h"
 #include "snp/verify.h"
@@ -392,8 +393,16 @@ static int step_vek(struct attest_ctx *ctx, struct unseal *u)
 			u->req.cert_table_len, &u->chain, &err);
 	if (ret == -ENOMEM)
 		return refuse(u->reply, 500, "internal", NULL, "%s", err.msg);
-	if (ret)
-		return refuse(u->reply, 503, "vek-unavailable", NULL, "%s", err.msg);
+	/* A table or report the client got wrong is its evidence, not our outage. */
+	if (ret == -EBADMSG || ret == -EINVAL)
+		return refuse(u->reply, 403, "evidence-rejected", NULL, "%s", err.msg);
+	if (ret) {
+		/* The detail names the broker's cache and KDS: for the operator only. */
+		log_event(CONFIG_LOG_WARN, "no VCEK or VLEK for a report", "why", err.msg, NULL);
+		return refuse(u->reply, 503, "vek-unavailable", NULL,
+			      "no VCEK or VLEK for this report: none in the request, none cached, "
+			      "and AMD KDS is off or did not answer");
+	}
 	u->vek_source = vcek_source_name(u->chain.source);
 	return 0;
 }

@@ -282,6 +282,11 @@ static void handle(void *vs, struct server_exchange *x)
 		mbedtls_platform_zeroize(ekm, sizeof(ekm));
 	}
 	log_reply(x, r, &reply);
+	if (ret && !reply.body) {
+		/* Every refusal carries a JSON body, this one too. */
+		server_reply_error(x, 500, "internal", "the service failed; its log says why");
+		return;
+	}
 	x->status = ret ? 500 : reply.status;
 	x->resp_body = reply.body;
 	x->resp_body_len = reply.body_len;
