@@ -483,6 +483,9 @@ static int step_policy(struct attest_ctx *ctx, struct unseal *u)
 	ret = store_policy_get(ctx->store, u->vol.policy, &json, &len, &err);
 	if (!ret)
 		ret = policy_parse(&pol, json, len, u->vol.policy, &err);
+	/* A file edited by hand must not weaken what `policy set` would refuse. */
+	if (!ret)
+		ret = policy_validate(&pol, &err);
 	if (ret) {
 		ret = refuse(u->reply, 500, "internal", NULL, "policy '%s' of volume %s: %s",
 			     u->vol.policy, u->req.volume, err.msg);

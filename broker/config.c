@@ -328,14 +328,16 @@ static int set_key(struct config *cfg, char *key, char *val, unsigned int seen[N
 static int parse_line(struct config *cfg, char *line, size_t len, unsigned int seen[N_KEYS],
 		      struct line_ctx *c)
 {
-	char *text = strip(line, line + len), *eq;
+	char *text = strip(line, line + len), *eq, *value;
 
 	if (!*text || *text == '#')
 		return 0;
 	eq = strchr(text, '=');
 	if (!eq)
 		return line_errf(c, "'%.64s' is not 'key = value'", text);
-	return set_key(cfg, strip(text, eq), strip(eq + 1, eq + strlen(eq)), seen, c);
+	/* The value first: stripping the key writes a NUL at eq. */
+	value = strip(eq + 1, eq + strlen(eq));
+	return set_key(cfg, strip(text, eq), value, seen, c);
 }
 
 int config_parse(struct config *cfg, const char *text, size_t len, const char *name,

@@ -119,7 +119,9 @@ bool policy_name_valid(const char *name);
  * rule's stable name (docs/protocol.md lists them in order) and a
  * sentence in err that names the report's value but never the policy's
  * expected ones. *rule is NULL when it passes. -EINVAL (no rule) for a
- * result that did not verify.
+ * result that did not verify. p must have passed policy_validate: a
+ * product without a minimum TCB is taken as allow_any_tcb (the broker
+ * validates every policy it loads, hand-edited files included).
  */
 int policy_check(const struct policy *p, const struct snp_report *report,
 		 const struct snp_verify_result *res, const char **rule, struct snp_err *err);

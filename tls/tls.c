@@ -628,12 +628,16 @@ static int verify_peer(void *data, mbedtls_x509_crt *crt, int depth, uint32_t *f
 		*flags = 0;
 	if (depth > 0)
 		return 0;
+	/*
+	 * FATAL_ERROR ends the handshake even in OPTIONAL mode, which turns
+	 * CERT_VERIFY_FAILED into success; the check after the handshake
+	 * stays as a second line.
+	 */
 	if (spki_pin(&crt->pk, conn->seen_pin))
-		return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+		return MBEDTLS_ERR_X509_FATAL_ERROR;
 	conn->pin_seen = true;
-	/* Fatal even in OPTIONAL mode: mbedTLS treats a callback's error so. */
 	if (memcmp(conn->seen_pin, ctx->pin, TLS_PIN_SIZE))
-		return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+		return MBEDTLS_ERR_X509_FATAL_ERROR;
 	return 0;
 }
 

@@ -63,6 +63,7 @@ static void policy_for_sim(struct policy *p, const struct snp_sim *sim)
 	p->measurements = malloc(SNP_MEASUREMENT_SIZE);
 	memcpy(p->measurements[0], t->measurement, SNP_MEASUREMENT_SIZE);
 	p->n_measurements = 1;
+	p->products = 1u << product;	/* a valid policy has a minimum TCB for each */
 	snp_tcb_decode(t->reported_tcb, product, &tcb);
 	p->min_tcb[product] = (struct policy_tcb_min){
 		.set = true, .fmc = tcb.fmc, .bootloader = tcb.bootloader, .tee = tcb.tee,
@@ -598,7 +599,10 @@ TEST(attest_bad_request)
 static void want_genoa(struct policy *p, const struct snp_report *t)
 {
 	(void)t;
+	/* A valid policy: the minimum TCB moves with the product. */
 	p->products = 1U << SNP_PRODUCT_GENOA;
+	p->min_tcb[SNP_PRODUCT_GENOA] = p->min_tcb[SNP_PRODUCT_MILAN];
+	p->min_tcb[SNP_PRODUCT_MILAN].set = false;
 }
 
 static void want_v2(struct policy *p, const struct snp_report *t)
