@@ -27,13 +27,10 @@
 #include "broker/server.h"
 #include "broker/store.h"
 #include "broker/vcek.h"
-#include "snp/amdcert.h"
-#include "snp/certtable.h"
 #include "snp/fdio.h"
 #include "snp/roots.h"
 #include "tls/tls.h"
 
-#define CERT_FILE_MAX	(64 * 1024)
 #define PIN_TEXT_SIZE	(7 + 2 * TLS_PIN_SIZE + 1)	/* "sha256:" hex NUL */
 
 /* What the command line says over the configuration file. */
@@ -94,39 +91,6 @@ static int load_config(struct config *cfg, const struct serve_args *a, struct sn
 	return config_finish(cfg, err);
 }
 
-int broker_load_trust_ark(struct snp_anchors *anchors, const char *path,
-			  enum snp_product *product, struct snp_err *err)
-{
-	struct snp_amd_cert ark;
-	uint8_t *raw = NULL, *der = NULL;
-	size_t len, der_len;
-	int ret;
-
-	snp_amd_cert_init(&ark);
-	*product = SNP_PRODUCT_UNKNOWN;
-	ret = snp_read_file(path, CERT_FILE_MAX, &raw, &len, err);
-	if (!ret)
-		ret = snp_cert_to_der(raw, len, &der, &der_len, err);
-	if (!ret)
-		ret = snp_amd_cert_parse(&ark, der, der_len, "ARK", err);
-	if (ret)
-		goto out;
-	if (!strncmp(ark.cn, "ARK-", 4))
-		*product = snp_product_from_name(ark.cn + 4, strlen(ark.cn + 4));
-	if (*product == SNP_PRODUCT_UNKNOWN) {
-		ret = snp_errf(err, -EINVAL, "trust_ark %s: CN \"%s\" is not ARK-<Milan|Genoa|Turin>",
-			       path, ark.cn);
-		goto out;
-	}
-	snp_anchors_init(anchors, "trust_ark");
-	ret = snp_anchors_pin_der(anchors, *product, SNP_ROOT_ARK, der, der_len, err);
-out:
-	snp_amd_cert_free(&ark);
-	free(der);
-	free(raw);
-	return ret;
-}
-
 /*
  * AMD's roots, then one set per trust_ark. The VCEK sources take one set:
  * AMD's, with each trust_ark's product re-pinned to it (and that
@@ -144,7 +108,7 @@ static int load_anchors(struct service *s, struct snp_err *err)
 		enum snp_product p;
 		int ret;
 
-		ret = broker_load_trust_ark(set, path, &p, err);
+		ret = snp_anchors_load_ark(set, "trust_ark", path, &p, err);
 		if (ret)
 			return ret;
 		s->n_anchors++;

@@ -129,40 +129,6 @@ static int load_evidence(struct evidence *ev, const struct verify_opts *o, struc
 	return ret;
 }
 
-/* ARK-<Product> from the ARK given, pinned as the only trusted root. */
-static int load_anchors(struct snp_anchors *anchors, const char *path, struct snp_err *err)
-{
-	struct snp_amd_cert ark;
-	uint8_t *raw, *der = NULL;
-	size_t len, der_len;
-	enum snp_product product;
-	int ret;
-
-	snp_amd_cert_init(&ark);
-	ret = snp_read_file(path, CERT_FILE_MAX, &raw, &len, err);
-	if (ret)
-		return ret;
-	ret = snp_cert_to_der(raw, len, &der, &der_len, err);
-	if (!ret)
-		ret = snp_amd_cert_parse(&ark, der, der_len, "ARK", err);
-	if (ret)
-		goto out;
-	product = strncmp(ark.cn, "ARK-", 4) ? SNP_PRODUCT_UNKNOWN :
-		  snp_product_from_name(ark.cn + 4, strlen(ark.cn + 4));
-	if (product == SNP_PRODUCT_UNKNOWN) {
-		ret = snp_errf(err, -EINVAL, "%s: CN \"%s\" is not ARK-<Milan|Genoa|Turin>",
-			       path, ark.cn);
-		goto out;
-	}
-	snp_anchors_init(anchors, "given ARK");
-	ret = snp_anchors_pin_der(anchors, product, SNP_ROOT_ARK, der, der_len, err);
-out:
-	snp_amd_cert_free(&ark);
-	free(der);
-	free(raw);
-	return ret;
-}
-
 /* The VEK the report names: a VLEK when SIGNING_KEY says so, else the VCEK. */
 static enum snp_cert_kind pick_vek(const struct evidence *ev, const struct snp_report *r)
 {
@@ -180,11 +146,13 @@ static int run_verify(const struct verify_opts *o)
 	struct snp_err err = { 0 };
 	struct snp_report parsed;
 	const struct snp_report *report = NULL;
+	enum snp_product ark_product;
 	enum snp_cert_kind vek;
 	int ret;
 
 	if (load_evidence(&ev, o, &err) ||
-	    (o->trust_ark && load_anchors(&anchors, o->trust_ark, &err))) {
+	    (o->trust_ark && snp_anchors_load_ark(&anchors, "given ARK", o->trust_ark,
+						  &ark_product, &err))) {
 		fprintf(stderr, "snp-keybroker verify: %s\n", err.msg);
 		evidence_free(&ev);
 		return 2;

@@ -170,74 +170,6 @@ int proto_session_unseal(struct proto_session *s, const struct proto_unseal_requ
 	return ret;
 }
 
-/*
- * Read one response after raw bytes: the head (at most HTTP_HEADER_MAX)
- * and a Content-Length body of at most PROTO_RESPONSE_MAX, all in one
- * buffer. Tests send requests that http_client_request would not write.
- */
-static int read_raw_response(struct tls_conn *conn, const struct snp_deadline *dl,
-			     struct http_client_response *resp, struct snp_err *err)
-{
-	size_t size = HTTP_HEADER_MAX + PROTO_RESPONSE_MAX, have = 0, want = 0;
-	char *buf = malloc(size + 1);
-	struct http_response head = { 0 };
-	struct snp_err why;
-	int ret = 0;
-
-	if (!buf)
-		return snp_errf(err, -ENOMEM, "out of memory for a response");
-	while (!want || have < want) {
-		ssize_t n = tls_conn_read_some(conn, buf + have, (want ? want : size) - have, dl,
-					       err);
-
-		if (n <= 0) {
-			ret = n ? (int)n : snp_errf(err, -ECONNRESET,
-						    "the broker closed the connection after %zu bytes",
-						    have);
-			goto out;
-		}
-		have += (size_t)n;
-		if (want)
-			continue;
-		ret = http_response_parse(buf, have, HTTP_HEADER_MAX, &head, &why);
-		if (ret < 0) {
-			ret = snp_errf(err, -EPROTO, "the broker's answer is not HTTP/1.1: %s",
-				       why.msg);
-			goto out;
-		}
-		if (ret == 0)
-			continue;
-		ret = 0;
-		if (!head.has_content_length || head.content_length > PROTO_RESPONSE_MAX) {
-			ret = snp_errf(err, head.has_content_length ? -EMSGSIZE : -EPROTO,
-				       "the broker's answer has no Content-Length or one above %d",
-				       PROTO_RESPONSE_MAX);
-			goto out;
-		}
-		want = head.head_len + (size_t)head.content_length;
-		if (have > want) {
-			ret = snp_errf(err, -EPROTO, "the broker sent %zu bytes after its answer",
-				       have - want);
-			goto out;
-		}
-	}
-	resp->status = head.status;
-	resp->retry_after = head.retry_after;
-	resp->close = head.close;
-	resp->body_len = want - head.head_len;
-	resp->body = malloc(resp->body_len + 1);
-	if (!resp->body) {
-		ret = snp_errf(err, -ENOMEM, "out of memory for a response");
-		goto out;
-	}
-	memcpy(resp->body, buf + head.head_len, resp->body_len);
-	resp->body[resp->body_len] = '\0';
-out:
-	mbedtls_platform_zeroize(buf, have);
-	free(buf);
-	return ret;
-}
-
 int proto_session_raw(struct proto_session *s, const void *req, size_t len,
 		      const struct snp_deadline *dl, struct http_client_response *resp,
 		      struct snp_err *err)
@@ -247,9 +179,8 @@ int proto_session_raw(struct proto_session *s, const void *req, size_t len,
 	memset(resp, 0, sizeof(*resp));
 	ret = tls_conn_write_all(s->conn, req, len, dl, err);
 	if (!ret)
-		ret = read_raw_response(s->conn, dl, resp, err);
-	if (ret)
-		http_client_response_free(resp);
+		ret = http_client_read_response(s->conn, "POST", PROTO_RESPONSE_MAX, dl, resp,
+						err);
 	return ret;
 }
 

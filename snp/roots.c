@@ -7,11 +7,17 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/sha256.h>
 
+#include "snp/amdcert.h"
+#include "snp/certtable.h"
+#include "snp/fdio.h"
 #include "snp/roots.h"
+
+#define ARK_FILE_MAX	(64 * 1024)	/* an RSA-4096 certificate is under 2 KiB */
 
 static const char *const amd_pins[SNP_PRODUCT_COUNT][SNP_ROOT_ROLES] = {
 	[SNP_PRODUCT_MILAN] = {
@@ -129,4 +135,37 @@ void snp_anchors_digest(const struct snp_anchors *a, uint8_t out[SNP_SHA256_SIZE
 	}
 	mbedtls_sha256_finish(&ctx, out);
 	mbedtls_sha256_free(&ctx);
+}
+
+int snp_anchors_load_ark(struct snp_anchors *anchors, const char *name, const char *path,
+			 enum snp_product *product, struct snp_err *err)
+{
+	struct snp_amd_cert ark;
+	uint8_t *raw = NULL, *der = NULL;
+	size_t len, der_len;
+	int ret;
+
+	snp_amd_cert_init(&ark);
+	*product = SNP_PRODUCT_UNKNOWN;
+	ret = snp_read_file(path, ARK_FILE_MAX, &raw, &len, err);
+	if (!ret)
+		ret = snp_cert_to_der(raw, len, &der, &der_len, err);
+	if (!ret)
+		ret = snp_amd_cert_parse(&ark, der, der_len, "ARK", err);
+	if (ret)
+		goto out;
+	if (!strncmp(ark.cn, "ARK-", 4))
+		*product = snp_product_from_name(ark.cn + 4, strlen(ark.cn + 4));
+	if (*product == SNP_PRODUCT_UNKNOWN) {
+		ret = snp_errf(err, -EINVAL, "%s: CN \"%s\" is not ARK-<Milan|Genoa|Turin>",
+			       path, ark.cn);
+		goto out;
+	}
+	snp_anchors_init(anchors, name);
+	ret = snp_anchors_pin_der(anchors, *product, SNP_ROOT_ARK, der, der_len, err);
+out:
+	snp_amd_cert_free(&ark);
+	free(der);
+	free(raw);
+	return ret;
 }

@@ -58,6 +58,13 @@ int snp_anchors_pin_der(struct snp_anchors *anchors, enum snp_product product,
 const struct snp_pin *snp_anchors_get(const struct snp_anchors *anchors,
 				      enum snp_product product, enum snp_root_role role);
 /* A digest of every pin, so that a cache entry is tied to the set it was checked with. */
+/*
+ * An ARK certificate file (PEM or DER, CN "ARK-<Product>") as a set of
+ * anchors, called name, that pins it alone for its product (*product):
+ * a test root such as the simulator's (verify --trust-ark, trust_ark).
+ */
+int snp_anchors_load_ark(struct snp_anchors *anchors, const char *name, const char *path,
+			 enum snp_product *product, struct snp_err *err);
 void snp_anchors_digest(const struct snp_anchors *anchors, uint8_t out[SNP_SHA256_SIZE]);
 
 #endif

@@ -113,10 +113,9 @@ static int read_body(struct tls_conn *conn, const char *extra, size_t extra_len,
 	return 0;
 }
 
-int http_client_request(struct tls_conn *conn, const char *host, unsigned int port,
-			const char *method, const char *path, const void *body,
-			size_t body_len, size_t max_body, const struct snp_deadline *dl,
-			struct http_client_response *resp, struct snp_err *err)
+int http_client_read_response(struct tls_conn *conn, const char *method, size_t max_body,
+			      const struct snp_deadline *dl, struct http_client_response *resp,
+			      struct snp_err *err)
 {
 	char buf[HTTP_HEADER_MAX];
 	struct http_response head;
@@ -124,9 +123,7 @@ int http_client_request(struct tls_conn *conn, const char *host, unsigned int po
 	int ret;
 
 	memset(resp, 0, sizeof(*resp));
-	ret = send_request(conn, host, port, method, path, body, body_len, dl, err);
-	if (!ret)
-		ret = read_head(conn, buf, sizeof(buf), &have, &head, dl, err);
+	ret = read_head(conn, buf, sizeof(buf), &have, &head, dl, err);
 	if (!ret)
 		ret = body_length(&head, method, max_body, &len, err);
 	if (!ret)
@@ -140,6 +137,20 @@ int http_client_request(struct tls_conn *conn, const char *host, unsigned int po
 	}
 	/* The body may have come with the head. */
 	mbedtls_platform_zeroize(buf, have);
+	return ret;
+}
+
+int http_client_request(struct tls_conn *conn, const char *host, unsigned int port,
+			const char *method, const char *path, const void *body,
+			size_t body_len, size_t max_body, const struct snp_deadline *dl,
+			struct http_client_response *resp, struct snp_err *err)
+{
+	int ret;
+
+	memset(resp, 0, sizeof(*resp));
+	ret = send_request(conn, host, port, method, path, body, body_len, dl, err);
+	if (!ret)
+		ret = http_client_read_response(conn, method, max_body, dl, resp, err);
 	return ret;
 }
 

@@ -97,6 +97,13 @@ int http_client_request(struct tls_conn *conn, const char *host, unsigned int po
 			const char *method, const char *path, const void *body,
 			size_t body_len, size_t max_body, const struct snp_deadline *dl,
 			struct http_client_response *resp, struct snp_err *err);
+/*
+ * The reading half of http_client_request, for a request written some
+ * other way (tests that send malformed ones); method as it was sent.
+ */
+int http_client_read_response(struct tls_conn *conn, const char *method, size_t max_body,
+			      const struct snp_deadline *dl, struct http_client_response *resp,
+			      struct snp_err *err);
 /* Wipes the body (it may hold sealed material) and frees it. */
 void http_client_response_free(struct http_client_response *resp);
 
