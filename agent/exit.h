@@ -5,6 +5,8 @@
 /*
  * Exit codes: the initrd glue decides what to do next from these, so they
  * are part of the interface and never renumbered (docs/snp-unseal.8).
+ * For unlock, every code but 0 means "ask for the passphrase as usual"
+ * (with on_failure = poweroff the agent powers off instead of exiting).
  */
 enum snp_unseal_exit {
 	EXIT_OK = 0,
@@ -15,6 +17,16 @@ enum snp_unseal_exit {
 				 * module is missing) */
 	EXIT_REPORT_FAILED = 4,	/* a report provider is there but the request
 				 * failed, or its answer is no valid report */
+	EXIT_NO_VOLUME = 5,	/* unlock: no volume with an snp-unseal token
+				 * (or not every wanted one) within device_timeout */
+	EXIT_REFUSED = 6,	/* unlock: a broker refused (its reason is logged) */
+	EXIT_UNREACHABLE = 7,	/* unlock: no broker answered before the deadline
+				 * (network, TLS, server authentication, overload) */
+	EXIT_BAD_SECRET = 8,	/* unlock: the released secret does not open the
+				 * keyslot, or the broker's answer does not open */
+	EXIT_ACTIVATE_FAILED = 9, /* unlock: the keyslot opened but device-mapper
+				 * activation failed */
+	EXIT_DISABLED = 10,	/* unlock: disabled (enable = 0, rd.snp_unseal=0) */
 };
 
 #endif

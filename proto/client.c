@@ -37,7 +37,12 @@ void proto_session_close(struct proto_session *s)
 int proto_session_open(struct proto_session **sp, const struct proto_client_opts *opts,
 		       const struct snp_deadline *dl, struct snp_err *err)
 {
-	const struct tls_client_opts tls_opts = { .ca_file = opts->ca_file, .pin = opts->pin };
+	const struct tls_client_opts tls_opts = {
+		.ca_file = opts->ca_file,
+		.pin = opts->pin,
+		.ca_pins = opts->ca_pins,
+		.n_ca_pins = opts->n_ca_pins,
+	};
 	struct proto_session *s = calloc(1, sizeof(*s));
 	int ret;
 

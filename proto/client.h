@@ -24,6 +24,8 @@ struct proto_client_opts {
 	const char *url;		/* https://host[:port] */
 	const char *ca_file;		/* see tls_client_opts */
 	const uint8_t *pin;		/* TLS_PIN_SIZE bytes, or NULL */
+	const uint8_t (*ca_pins)[TLS_PIN_SIZE];	/* see tls_client_opts */
+	size_t n_ca_pins;
 	const char *connect_addr;	/* numeric address to use instead of resolving, or NULL */
 };
 

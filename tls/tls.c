@@ -87,6 +87,18 @@ static int tls_fail(struct snp_err *err, int code, int ret, const char *what)
 			(unsigned int)-ret);
 }
 
+static int parse_cert_file(mbedtls_x509_crt *chain, const char *path, const char *what,
+			   struct snp_err *err)
+{
+	char buf[300];
+	int ret = mbedtls_x509_crt_parse_file(chain, path);
+
+	if (!ret)
+		return 0;
+	snprintf(buf, sizeof(buf), "reading the %s %s", what, path);
+	return tls_fail(err, -EINVAL, ret, buf);
+}
+
 static int spki_pin(const mbedtls_pk_context *pk, uint8_t pin[TLS_PIN_SIZE])
 {
 	unsigned char der[SPKI_DER_MAX];
@@ -154,11 +166,9 @@ static int server_load(struct tls_server_ctx *ctx, const char *cert_file, const 
 	char what[300];
 	int ret;
 
-	ret = mbedtls_x509_crt_parse_file(&ctx->chain, cert_file);
-	if (ret) {
-		snprintf(what, sizeof(what), "reading the certificate chain %s", cert_file);
-		return tls_fail(err, -EINVAL, ret, what);
-	}
+	ret = parse_cert_file(&ctx->chain, cert_file, "certificate chain", err);
+	if (ret)
+		return ret;
 	ret = mbedtls_pk_parse_keyfile(&ctx->key, key_file, NULL, mbedtls_ctr_drbg_random,
 				       &ctx->base.drbg);
 	if (ret) {
@@ -220,11 +230,80 @@ void tls_client_ctx_free(struct tls_client_ctx *ctx)
 	free(ctx);
 }
 
+static bool pin_listed(const uint8_t pin[TLS_PIN_SIZE], const uint8_t (*pins)[TLS_PIN_SIZE],
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(pin, pins[i], TLS_PIN_SIZE))
+			return true;
+	return false;
+}
+
+/* The bundle, or only its certificates whose key opts->ca_pins names. */
+static int load_ca(mbedtls_x509_crt *ca, const struct tls_client_opts *opts, struct snp_err *err)
+{
+	mbedtls_x509_crt all;
+	uint8_t pin[TLS_PIN_SIZE];
+	char hex[2 * TLS_PIN_SIZE + 1];
+	size_t kept = 0;
+	int ret;
+
+	if (!opts->n_ca_pins)
+		return parse_cert_file(ca, opts->ca_file, "CA bundle", err);
+	mbedtls_x509_crt_init(&all);
+	ret = parse_cert_file(&all, opts->ca_file, "CA bundle", err);
+	for (const mbedtls_x509_crt *c = &all; !ret && c && c->raw.p; c = c->next) {
+		ret = spki_pin(&c->pk, pin);
+		if (ret) {
+			ret = tls_fail(err, -EINVAL, ret, "hashing a CA public key");
+			break;
+		}
+		if (!pin_listed(pin, opts->ca_pins, opts->n_ca_pins))
+			continue;
+		ret = mbedtls_x509_crt_parse_der(ca, c->raw.p, c->raw.len);
+		if (ret)
+			ret = tls_fail(err, -EINVAL, ret, "copying a CA certificate");
+		kept++;
+	}
+	if (!ret && !kept)
+		ret = snp_errf(err, -EKEYREJECTED,
+			       "no certificate in the CA bundle %s has the CA pin sha256:%s%s",
+			       opts->ca_file, snp_hex(hex, opts->ca_pins[0], TLS_PIN_SIZE),
+			       opts->n_ca_pins > 1 ? " (or the others listed)" : "");
+	mbedtls_x509_crt_free(&all);
+	return ret;
+}
+
+int tls_cert_file_pins(const char *path, uint8_t (*pins)[TLS_PIN_SIZE], size_t max, size_t *n,
+		       struct snp_err *err)
+{
+	mbedtls_x509_crt all;
+	int ret;
+
+	*n = 0;
+	mbedtls_x509_crt_init(&all);
+	ret = parse_cert_file(&all, path, "certificate file", err);
+	for (const mbedtls_x509_crt *c = &all; !ret && c && c->raw.p; c = c->next) {
+		if (*n == max) {
+			ret = snp_errf(err, -E2BIG, "%s holds more than %zu certificates", path, max);
+			break;
+		}
+		ret = spki_pin(&c->pk, pins[*n]);
+		if (ret)
+			ret = tls_fail(err, -EINVAL, ret, "hashing a certificate's public key");
+		else
+			(*n)++;
+	}
+	if (!ret && !*n)
+		ret = snp_errf(err, -EINVAL, "%s holds no certificate", path);
+	mbedtls_x509_crt_free(&all);
+	return ret;
+}
+
 int tls_client_ctx_new(struct tls_client_ctx **ctxp, const struct tls_client_opts *opts,
 		       struct snp_err *err)
 {
 	struct tls_client_ctx *ctx;
-	char what[300];
 	int ret;
 
 	*ctxp = NULL;
@@ -239,12 +318,9 @@ int tls_client_ctx_new(struct tls_client_ctx **ctxp, const struct tls_client_opt
 	if (ret)
 		goto out;
 	if (opts->ca_file) {
-		ret = mbedtls_x509_crt_parse_file(&ctx->ca, opts->ca_file);
-		if (ret) {
-			snprintf(what, sizeof(what), "reading the CA bundle %s", opts->ca_file);
-			ret = tls_fail(err, -EINVAL, ret, what);
+		ret = load_ca(&ctx->ca, opts, err);
+		if (ret)
 			goto out;
-		}
 		ctx->has_ca = true;
 		mbedtls_ssl_conf_ca_chain(&ctx->base.conf, &ctx->ca, NULL);
 	}

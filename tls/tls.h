@@ -52,12 +52,27 @@ void tls_server_ctx_pin(const struct tls_server_ctx *ctx, uint8_t pin[TLS_PIN_SI
 struct tls_client_opts {
 	const char *ca_file;		/* PEM CA bundle, or NULL */
 	const uint8_t *pin;		/* TLS_PIN_SIZE bytes, or NULL */
+	/*
+	 * With ca_file only: the trust anchors are the certificates of the
+	 * bundle whose SubjectPublicKeyInfo SHA-256 is one of these (a LUKS2
+	 * token names the CA its volume was enrolled with); none matching
+	 * is -EKEYREJECTED. NULL/0: every certificate of the bundle.
+	 */
+	const uint8_t (*ca_pins)[TLS_PIN_SIZE];
+	size_t n_ca_pins;
 	/* At least one of ca_file and pin. With both, both must pass. */
 };
 int tls_client_ctx_new(struct tls_client_ctx **ctx, const struct tls_client_opts *opts,
 		       struct snp_err *err);
 void tls_client_ctx_free(struct tls_client_ctx *ctx);
 
+/*
+ * The SubjectPublicKeyInfo SHA-256 of each certificate in a PEM file, in
+ * file order: at most max, -E2BIG beyond; -EINVAL for a file that does
+ * not parse or holds none.
+ */
+int tls_cert_file_pins(const char *path, uint8_t (*pins)[TLS_PIN_SIZE], size_t max, size_t *n,
+		       struct snp_err *err);
 /* "sha256:<64 hex>" into pin; -EINVAL with a sentence otherwise. */
 int tls_pin_parse(const char *text, uint8_t pin[TLS_PIN_SIZE], struct snp_err *err);
 
