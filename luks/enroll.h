@@ -68,6 +68,9 @@ struct luks_unenroll_result {
 	int removed_keyslots;
 };
 
+/* The header's UUID (as crypt_get_uuid gives it); -EMEDIUMTYPE: not LUKS2. */
+int luks_header_uuid(const char *device, char uuid[40], struct snp_err *err);
+
 /* 0 (also when there was nothing to remove: both counts 0), -EBUSY, others. */
 int luks_unenroll(const char *device, struct luks_unenroll_result *res, struct snp_err *err);
 
