@@ -545,19 +545,32 @@ static size_t skip_space(const char *json, size_t len, size_t i)
 	return i;
 }
 
-/* One member name of the root object, at [off, off + len): new and without escapes. */
-static int check_name(const char *json, const size_t (*names)[2], size_t n, size_t off,
-		      size_t len, struct snp_err *err)
+/* Where a member name is in the text. */
+struct span {
+	size_t off, len;
+};
+
+/*
+ * Add the root's member name at [off, off + len) to the n names before it:
+ * a name must be new and spelt without escapes, which could hide a repeat.
+ */
+static int add_name(const char *json, struct span names[TOKEN_MEMBERS_SCAN_MAX], size_t *n,
+		    size_t off, size_t len, struct snp_err *err)
 {
+	const char *name = json + off;
 	char s[SHOWN_MAX + 4];
 
-	if (memchr(json + off, '\\', len))
+	if (*n == TOKEN_MEMBERS_SCAN_MAX)
+		return snp_errf(err, -EINVAL, "the token has more than %d members",
+				TOKEN_MEMBERS_SCAN_MAX);
+	if (memchr(name, '\\', len))
 		return snp_errf(err, -EINVAL, "token member \"%s\" is written with escapes",
-				shown(s, json + off, len));
-	for (size_t k = 0; k < n; k++)
-		if (names[k][1] == len && !memcmp(json + names[k][0], json + off, len))
+				shown(s, name, len));
+	for (size_t k = 0; k < *n; k++)
+		if (names[k].len == len && !memcmp(json + names[k].off, name, len))
 			return snp_errf(err, -EINVAL, "token member \"%s\" is given twice",
-					shown(s, json + off, len));
+					shown(s, name, len));
+	names[(*n)++] = (struct span){ off, len };
 	return 0;
 }
 
@@ -570,31 +583,20 @@ static int check_name(const char *json, const size_t (*names)[2], size_t n, size
  */
 static int check_repeats(const char *json, size_t len, struct snp_err *err)
 {
-	size_t names[TOKEN_MEMBERS_SCAN_MAX][2], n = 0, depth = 0;
-	int ret;
+	struct span names[TOKEN_MEMBERS_SCAN_MAX];
+	size_t n = 0, depth = 0, end, after;
 
 	for (size_t i = 0; i < len; i++) {
-		size_t end;
-
 		if (json[i] == '{' || json[i] == '[') {
 			depth++;
 		} else if (json[i] == '}' || json[i] == ']') {
 			depth--;
 		} else if (json[i] == '"') {
 			end = string_end(json, len, i + 1);
-			if (depth == 1 && skip_space(json, len, end + 1) < len &&
-			    json[skip_space(json, len, end + 1)] == ':') {
-				if (n == TOKEN_MEMBERS_SCAN_MAX)
-					return snp_errf(err, -EINVAL,
-							"the token has more than %d members",
-							TOKEN_MEMBERS_SCAN_MAX);
-				ret = check_name(json, (const size_t (*)[2])names, n, i + 1,
-						 end - i - 1, err);
-				if (ret)
-					return ret;
-				names[n][0] = i + 1;
-				names[n++][1] = end - i - 1;
-			}
+			after = skip_space(json, len, end + 1);
+			if (depth == 1 && after < len && json[after] == ':' &&
+			    add_name(json, names, &n, i + 1, end - i - 1, err))
+				return -EINVAL;
 			i = end;
 		}
 	}

@@ -113,29 +113,36 @@ TEST(luks_token_pending_writes_empty_keyslots_and_the_pending_one)
 	check_round_trip(&t, NULL);
 }
 
-/* Every list full and every string as long as allowed, with the characters that escape. */
+/*
+ * Every list full and every string as long as allowed, with the characters
+ * that escape: the longest JSON a token can have.
+ */
+static void largest(struct luks_token *t, int keyslot)
+{
+	sample(t);
+	for (size_t i = 0; i < LUKS_TOKEN_BROKERS_MAX; i++) {
+		int n = snprintf(t->brokers[i], LUKS_TOKEN_URL_MAX, "https://kb%zu.example:65535/",
+				 i);
+
+		memset(t->brokers[i] + n, 'p', LUKS_TOKEN_URL_MAX - 1 - (size_t)n);
+	}
+	t->n_brokers = LUKS_TOKEN_BROKERS_MAX;
+	for (size_t i = 0; i < LUKS_TOKEN_CA_PINS_MAX; i++)
+		memset(t->ca_pins[i], (int)(0x11 * i), TLS_PIN_SIZE);
+	t->n_ca_pins = LUKS_TOKEN_CA_PINS_MAX;
+	t->has_server_pin = true;
+	memset(t->server_pin, 0xee, TLS_PIN_SIZE);
+	memset(t->name, '"', LUKS_TOKEN_NAME_MAX - 1);
+	t->name[0] = '\\';
+	t->keyslot = keyslot;
+}
+
 TEST(luks_token_largest_token_round_trips_within_the_json_maximum)
 {
 	struct luks_token t;
 	char *json = NULL;
 
-	sample(&t);
-	for (size_t i = 0; i < LUKS_TOKEN_BROKERS_MAX; i++) {
-		int n = snprintf(t.brokers[i], LUKS_TOKEN_URL_MAX, "https://kb%zu.example:65535/",
-				 i);
-
-		memset(t.brokers[i] + n, 'p', LUKS_TOKEN_URL_MAX - 1 - (size_t)n);
-		t.brokers[i][LUKS_TOKEN_URL_MAX - 1] = '\0';
-	}
-	t.n_brokers = LUKS_TOKEN_BROKERS_MAX;
-	for (size_t i = 0; i < LUKS_TOKEN_CA_PINS_MAX; i++)
-		memset(t.ca_pins[i], (int)(0x11 * i), TLS_PIN_SIZE);
-	t.n_ca_pins = LUKS_TOKEN_CA_PINS_MAX;
-	t.has_server_pin = true;
-	memset(t.server_pin, 0xee, TLS_PIN_SIZE);
-	memset(t.name, '"', LUKS_TOKEN_NAME_MAX - 1);
-	t.name[0] = '\\';
-	t.keyslot = 31;
+	largest(&t, 31);
 	check_round_trip(&t, &json);
 	REQUIRE(json != NULL);
 	CHECK(strlen(json) > 3000);
@@ -218,7 +225,7 @@ static const struct refusal {
 	{ J_VOL("\"\""), "volume" },
 	{ J_VOL("[\"" VOLUME "\"]"), "volume" },
 	/* brokers */
-#define J_BRK(v) "{" J_TYPE "," J_SLOT "," J_VERSION ",\"volume\":\"" VOLUME "\",\"brokers\":" v "," J_PINS "}"
+#define J_BRK(v) "{" J_TYPE "," J_SLOT "," J_VERSION "," J_VOLUME ",\"brokers\":" v "," J_PINS "}"
 	{ J_BRK("[]"), "brokers" },
 	{ J_BRK("\"https://kb.example\""), "brokers" },
 	{ J_BRK("[1]"), "brokers" },
@@ -239,7 +246,8 @@ static const struct refusal {
 		"0123456789012345678901234567890123456789012345678901234567890123"
 		"01234567890123456789012345678901234567890123456789012345678\"]"), "brokers" },
 	/* ca_pins */
-#define J_CAP(v) "{" J_TYPE "," J_SLOT "," J_VERSION "," J_VOLUME "," J_BROKERS ",\"ca_pins\":" v "}"
+#define J_CAP(v) \
+	"{" J_TYPE "," J_SLOT "," J_VERSION "," J_VOLUME "," J_BROKERS ",\"ca_pins\":" v "}"
 	{ J_CAP("[]"), "ca_pins" },
 	{ J_CAP("\"" PIN_A "\""), "ca_pins" },
 	{ J_CAP("[\"sha1:" HEX64 "\"]"), "ca_pins" },
@@ -389,48 +397,51 @@ static void check_invalid(const struct luks_token *t, const char *member)
 	CHECK(json == NULL);
 }
 
+/* Ways to spoil a valid token built in memory, each refused naming member. */
+static const struct spoiling {
+	const char *member;
+	int keyslot, pending_keyslot;
+	size_t n_brokers, n_ca_pins;
+	char fill_volume, fill_broker, fill_name;
+	const char *name;
+} spoilings[] = {
+	{ "keyslots", -1, -1, 1, 1, 0, 0, 0, NULL },
+	{ "keyslots", 32, -1, 1, 1, 0, 0, 0, NULL },
+	{ "pending_keyslot", 1, 2, 1, 1, 0, 0, 0, NULL },
+	{ "pending_keyslot", -1, -2, 1, 1, 0, 0, 0, NULL },
+	{ "volume", 1, -1, 1, 1, 'a', 0, 0, NULL },
+	{ "brokers", 1, -1, 0, 1, 0, 0, 0, NULL },
+	{ "brokers", 1, -1, LUKS_TOKEN_BROKERS_MAX + 1, 1, 0, 0, 0, NULL },
+	{ "brokers", 1, -1, 1, 1, 0, 'h', 0, NULL },
+	{ "ca_pins", 1, -1, 1, 0, 0, 0, 0, NULL },
+	{ "ca_pins", 1, -1, 1, LUKS_TOKEN_CA_PINS_MAX + 1, 0, 0, 0, NULL },
+	{ "name", 1, -1, 1, 1, 0, 0, 'n', NULL },
+	{ "name", 1, -1, 1, 1, 0, 0, 0, ".." },
+	{ "name", 1, -1, 1, 1, 0, 0, 0, "a\nb" },
+};
+
 TEST(luks_token_validate_refuses_tokens_built_wrong)
 {
-	struct luks_token t;
+	for (size_t i = 0; i < sizeof(spoilings) / sizeof(spoilings[0]); i++) {
+		const struct spoiling *s = &spoilings[i];
+		struct luks_token t;
 
-	sample(&t);
-	t.keyslot = -1;
-	check_invalid(&t, "keyslots");
-	t.keyslot = 32;
-	check_invalid(&t, "keyslots");
-	t.keyslot = 1;
-	t.pending_keyslot = 2;
-	check_invalid(&t, "pending_keyslot");
-	t.keyslot = -1;
-	t.pending_keyslot = -2;
-	check_invalid(&t, "pending_keyslot");
-
-	sample(&t);
-	memset(t.volume, 'a', sizeof(t.volume));
-	check_invalid(&t, "volume");
-
-	sample(&t);
-	t.n_brokers = 0;
-	check_invalid(&t, "brokers");
-	t.n_brokers = LUKS_TOKEN_BROKERS_MAX + 1;
-	check_invalid(&t, "brokers");
-	sample(&t);
-	memset(t.brokers[0], 'h', LUKS_TOKEN_URL_MAX);
-	check_invalid(&t, "brokers");
-
-	sample(&t);
-	t.n_ca_pins = 0;
-	check_invalid(&t, "ca_pins");
-	t.n_ca_pins = LUKS_TOKEN_CA_PINS_MAX + 1;
-	check_invalid(&t, "ca_pins");
-
-	sample(&t);
-	memset(t.name, 'n', sizeof(t.name));
-	check_invalid(&t, "name");
-	strcpy(t.name, "..");
-	check_invalid(&t, "name");
-	strcpy(t.name, "a\nb");
-	check_invalid(&t, "name");
+		sample(&t);
+		t.keyslot = s->keyslot;
+		t.pending_keyslot = s->pending_keyslot;
+		t.n_brokers = s->n_brokers;
+		t.n_ca_pins = s->n_ca_pins;
+		/* Fill a whole array: a string with no NUL in it. */
+		if (s->fill_volume)
+			memset(t.volume, s->fill_volume, sizeof(t.volume));
+		if (s->fill_broker)
+			memset(t.brokers[0], s->fill_broker, sizeof(t.brokers[0]));
+		if (s->fill_name)
+			memset(t.name, s->fill_name, sizeof(t.name));
+		if (s->name)
+			strcpy(t.name, s->name);
+		check_invalid(&t, s->member);
+	}
 }
 
 TEST(luks_token_default_name_is_luks_dash_uuid)
@@ -439,4 +450,160 @@ TEST(luks_token_default_name_is_luks_dash_uuid)
 
 	luks_default_name("8c3a5e2f-1b4d-4e6a-9f0c-2d7b8a1e3c5f", name);
 	CHECK_STR(name, "luks-8c3a5e2f-1b4d-4e6a-9f0c-2d7b8a1e3c5f");
+}
+
+/* ---- A real LUKS2 header ---------------------------------------------------- */
+
+enum { IMAGE_BYTES = 32 << 20 };
+
+static const char secret[] = "token test passphrase";
+
+/* A LUKS2 image at path with a random volume key in keyslot 0 (fast PBKDF2). */
+static int luks2_image(const char *path, struct crypt_device **cd)
+{
+	struct crypt_pbkdf_type fast = {
+		.type = CRYPT_KDF_PBKDF2, .hash = "sha256", .iterations = 1000,
+		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	};
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int ret;
+
+	if (fd < 0 || ftruncate(fd, IMAGE_BYTES) || close(fd))
+		return -errno;
+	ret = crypt_init(cd, path);
+	if (ret)
+		return ret;
+	ret = crypt_set_pbkdf_type(*cd, &fast);
+	if (!ret)
+		ret = crypt_format(*cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, NULL);
+	if (!ret)
+		ret = crypt_keyslot_add_by_volume_key(*cd, 0, NULL, 0, secret, strlen(secret));
+	return ret < 0 ? ret : 0;
+}
+
+/* Token id of the header at path: what libcryptsetup gives back parses to want. */
+static void check_stored(const char *path, int id, const struct luks_token *want,
+			 const char *want_json)
+{
+	struct crypt_device *cd = NULL;
+	const char *type = NULL, *json = NULL;
+	struct luks_token got;
+	struct snp_err err = { 0 };
+
+	REQUIRE(crypt_init(&cd, path) == 0);
+	REQUIRE(crypt_load(cd, CRYPT_LUKS2, NULL) == 0);
+	CHECK(crypt_token_status(cd, id, &type) == CRYPT_TOKEN_EXTERNAL_UNKNOWN);
+	CHECK_STR(type, LUKS_TOKEN_TYPE);
+	REQUIRE(crypt_token_json_get(cd, id, &json) == id);
+	/* json-c writes it back exactly as we wrote it: our shape is its canonical one. */
+	CHECK_STR(json, want_json);
+	CHECK(luks_token_from_json(json, strlen(json), &got, &err) == 0);
+	CHECK_STR(err.msg, "");
+	CHECK_MEM(&got, want, sizeof(got));
+	crypt_free(cd);
+}
+
+/*
+ * The enroll sequence on a real header: a pending token (empty keyslots)
+ * first, then the keyslot, then the complete token in its place. Each is
+ * read back from disk by a fresh libcryptsetup context.
+ */
+TEST(luks_token_libcryptsetup_stores_pending_then_complete)
+{
+	const char *image = test_path("luks2.img");
+	struct crypt_device *cd = NULL;
+	struct luks_token t;
+	struct snp_err err = { 0 };
+	char *json = NULL;
+	int id, ret;
+
+	crypt_metadata_locking(NULL, 0);	/* no /run/cryptsetup needed */
+	REQUIRE(luks2_image(image, &cd) == 0);
+
+	sample(&t);
+	t.keyslot = -1;
+	t.pending_keyslot = 1;
+	strcpy(t.name, "root");
+	REQUIRE(luks_token_to_json(&t, &json, &err) == 0);
+	id = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+	if (!CHECK(id >= 0))
+		fprintf(stderr, "  LIBCRYPTSETUP REFUSED THE PENDING TOKEN (empty keyslots): %d %s\n",
+			id, strerror(-id));
+	REQUIRE(id >= 0);
+	check_stored(image, id, &t, json);
+	free(json);
+
+	/* A complete token may only name a keyslot that exists. */
+	t.keyslot = 1;
+	t.pending_keyslot = -1;
+	REQUIRE(luks_token_to_json(&t, &json, &err) == 0);
+	CHECK(crypt_token_json_set(cd, id, json) == -EINVAL);
+	ret = crypt_keyslot_add_by_passphrase(cd, 1, secret, strlen(secret), "second", 6);
+	REQUIRE(ret == 1);
+	CHECK(crypt_token_json_set(cd, id, json) == id);
+	crypt_free(cd);
+	check_stored(image, id, &t, json);
+	free(json);
+}
+
+/*
+ * A fresh LUKS2 image at path with t written as token id (CRYPT_ANY_TOKEN:
+ * the first free one). The token's id or a negative errno; *json gets
+ * the JSON written.
+ */
+static int image_with_token(const char *path, const struct luks_token *t, int id, char **json)
+{
+	struct crypt_device *cd = NULL;
+	int ret;
+
+	*json = NULL;
+	crypt_metadata_locking(NULL, 0);
+	ret = luks2_image(path, &cd);
+	if (!ret)
+		ret = luks_token_to_json(t, json, NULL);
+	if (!ret)
+		ret = crypt_token_json_set(cd, id, *json);
+	crypt_free(cd);
+	return ret;
+}
+
+/* The largest token we write fits a header with the default (16 KiB) metadata area. */
+TEST(luks_token_libcryptsetup_stores_the_largest_token)
+{
+	const char *image = test_path("luks2.img");
+	struct luks_token t;
+	char *json = NULL;
+	int id;
+
+	largest(&t, 0);
+	id = image_with_token(image, &t, CRYPT_ANY_TOKEN, &json);
+	CHECK(id >= 0);
+	if (id >= 0)
+		check_stored(image, id, &t, json);
+	free(json);
+}
+
+/* cryptsetup(8) itself lists the token by our type. */
+TEST(luks_token_cryptsetup_luksdump_lists_the_token)
+{
+	const char *image = test_path("luks2.img");
+	struct luks_token t;
+	char *json = NULL, command[4200], line[512];
+	bool listed = false;
+	FILE *dump;
+
+	if (access("/sbin/cryptsetup", X_OK))
+		test_skip("no /sbin/cryptsetup (package cryptsetup-bin)");
+	sample(&t);
+	t.keyslot = 0;
+	CHECK(image_with_token(image, &t, 3, &json) == 3);
+	free(json);
+	REQUIRE(!strchr(image, '\''));
+	snprintf(command, sizeof(command), "/sbin/cryptsetup luksDump '%s' 2>&1", image);
+	dump = popen(command, "r");
+	REQUIRE(dump != NULL);
+	while (fgets(line, sizeof(line), dump))
+		listed |= strstr(line, "3: " LUKS_TOKEN_TYPE) != NULL;
+	CHECK(pclose(dump) == 0);
+	CHECK(listed);
 }
