@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "broker/config.h"
+#include "snp/deadline.h"
 #include "snp/fdio.h"
 
 #define CONFIG_FILE_MAX		(64 * 1024)
 #define CONFIG_LINE_MAX		8192
 #define DEFAULT_LISTEN		"[::]:8443"
+#define DURATION_DIGITS_MAX	16
 #define MS_PER_S		1000
 #define MS_PER_MIN		(60 * MS_PER_S)
 #define MS_PER_HOUR		(60 * MS_PER_MIN)
@@ -109,50 +111,33 @@ static int p_number(struct config *cfg, const struct key *k, const char *val,
 	return 0;
 }
 
-/* "1h", "2m", "10s", "250ms": the largest unit that is exact. */
-static const char *duration_text(char *out, size_t size, int64_t ms)
-{
-	if (ms && ms % MS_PER_HOUR == 0)
-		snprintf(out, size, "%lldh", (long long)(ms / MS_PER_HOUR));
-	else if (ms && ms % MS_PER_MIN == 0)
-		snprintf(out, size, "%lldm", (long long)(ms / MS_PER_MIN));
-	else if (ms && ms % MS_PER_S == 0)
-		snprintf(out, size, "%llds", (long long)(ms / MS_PER_S));
-	else
-		snprintf(out, size, "%lldms", (long long)ms);
-	return out;
-}
-
+/*
+ * snp_duration_parse judges the value; the broker's messages tell its
+ * refusals apart (no unit, a bad unit, not a number at all). More digits
+ * than any duration in range has are "not a duration", as they always were.
+ */
 static int p_duration(struct config *cfg, const struct key *k, const char *val,
 		      const struct line_ctx *c)
 {
-	static const struct { const char *unit; int64_t ms; } units[] = {
-		{ "ms", 1 }, { "s", MS_PER_S }, { "m", MS_PER_MIN }, { "h", MS_PER_HOUR },
-	};
 	size_t digits = strspn(val, "0123456789");
-	char num[16], lo[32], hi[32];
-	uint64_t n;
-	int ms;
+	char lo[32], hi[32];
+	int64_t ms;
+	int ret, v;
 
 	if (digits && !val[digits])
 		return line_errf(c, "'%s' has no unit: write %ss or %sms", val, val, val);
-	if (!digits || digits >= sizeof(num))
+	if (!digits || digits >= DURATION_DIGITS_MAX)
 		return line_errf(c, "'%s' is not a duration (a number, then ms, s, m or h)", val);
-	memcpy(num, val, digits);
-	num[digits] = '\0';
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(val + digits, units[i].unit))
-			continue;
-		if (decimal(num, (uint64_t)k->max, &n) || n * (uint64_t)units[i].ms > (uint64_t)k->max ||
-		    n * (uint64_t)units[i].ms < (uint64_t)k->min)
-			return line_errf(c, "%s is outside %s to %s", val,
-					 duration_text(lo, sizeof(lo), k->min),
-					 duration_text(hi, sizeof(hi), k->max));
-		ms = (int)(n * (uint64_t)units[i].ms);
-		memcpy(field(cfg, k), &ms, sizeof(ms));
-		return 0;
-	}
-	return line_errf(c, "'%s' has the unit '%s'; use ms, s, m or h", val, val + digits);
+	ret = snp_duration_parse(val, k->min, k->max, &ms);
+	if (ret == -ERANGE)
+		return line_errf(c, "%s is outside %s to %s", val,
+				 snp_duration_text(lo, sizeof(lo), k->min),
+				 snp_duration_text(hi, sizeof(hi), k->max));
+	if (ret)
+		return line_errf(c, "'%s' has the unit '%s'; use ms, s, m or h", val, val + digits);
+	v = (int)ms;
+	memcpy(field(cfg, k), &v, sizeof(v));
+	return 0;
 }
 
 /* A file name, a URL: printable, fitting its field. */
