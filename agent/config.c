@@ -30,6 +30,8 @@
 /* How much of a refused value or key a message shows. */
 #define SHOWN_MAX		64
 #define WHERE_MAX		320
+/* The largest list p_list reads (uuid); a _Static_assert below checks. */
+#define LIST_FIELD_MAX		(AGENT_UUIDS_MAX * 40)
 #define CMDLINE_WHERE		"kernel command line"
 #define CMDLINE_ENABLE		"rd.snp_unseal"
 /* A token valid in all but what is being checked (see scratch_token). */
@@ -45,6 +47,9 @@ struct value_ctx {
 	struct snp_err *err;
 };
 
+/* Item i of a list, judged and stored into out[i]. */
+typedef int (*item_fn)(const struct value_ctx *c, const char *item, size_t i, void *out);
+
 struct setting;
 typedef int (*setting_parse_fn)(struct agent_settings *s, const struct setting *k,
 				const struct value_ctx *c);
@@ -53,7 +58,8 @@ typedef int (*setting_parse_fn)(struct agent_settings *s, const struct setting *
  * A setting: its parser and the field it sets (offset and size in struct
  * agent_settings; lists also their count's offset, 0 for none: no count
  * lives at offset 0, where the set mask is), numbers and durations their
- * range, choices their names (index = the value stored).
+ * range, choices their names (index = the value stored), lists their
+ * longest count (max) and how to read an item.
  */
 struct setting {
 	const char *name;
@@ -61,6 +67,8 @@ struct setting {
 	size_t off, size, count_off;
 	int64_t min, max;
 	const char *const *choices;
+	item_fn item;			/* lists read by p_list: each item */
+	const char *what;		/* and what they are, for messages */
 	bool may_be_empty;
 };
 
@@ -152,14 +160,56 @@ static int list_item(const char **next, char *out, size_t size)
 	return 0;
 }
 
-/* Why list_item refused an item. */
-static int item_errf(const struct value_ctx *c, int ret, const char *what, size_t size)
+/*
+ * Each item of the comma-separated value through one(), at most max of
+ * them (what: "URLs"); *n gets the count. Items are bounded by the
+ * longest any list holds (a URL); each one() bounds its own further.
+ */
+static int each_item(const struct value_ctx *c, size_t max, const char *what, item_fn one,
+		     void *out, size_t *n)
 {
-	if (ret == -ENAMETOOLONG)
-		return value_errf(c, "'%s' holds %s longer than %zu bytes", c->shown, what,
-				  size - 1);
-	return value_errf(c, "'%s' holds an empty item (write a comma-separated list)",
-			  c->shown);
+	char item[LUKS_TOKEN_URL_MAX];
+	const char *next = c->value;
+	int ret;
+
+	for (*n = 0; next; (*n)++) {
+		if (*n == max)
+			return value_errf(c, "'%s' holds more than %zu %s", c->shown, max, what);
+		ret = list_item(&next, item, sizeof(item));
+		if (ret == -ENAMETOOLONG)
+			return value_errf(c, "'%s' holds an item longer than %zu bytes", c->shown,
+					  sizeof(item) - 1);
+		if (ret)
+			return value_errf(c, "'%s' holds an empty item (write a comma-separated list)",
+					  c->shown);
+		ret = one(c, item, *n, out);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A list of the row's item: judged whole into a scratch copy, then stored with its count. */
+static int p_list(struct agent_settings *s, const struct setting *k, const struct value_ctx *c)
+{
+	uint8_t items[LIST_FIELD_MAX] = { 0 };
+	size_t n;
+	int ret = each_item(c, (size_t)k->max, k->what, k->item, items, &n);
+
+	if (ret)
+		return ret;
+	memcpy(field(s, k), items, k->size);
+	memcpy((char *)s + k->count_off, &n, sizeof(n));
+	return 0;
+}
+
+static int broker_item(const struct value_ctx *c, const char *item, size_t i, void *out)
+{
+	struct luks_token *t = out;
+
+	(void)c;
+	snprintf(t->brokers[i], sizeof(t->brokers[i]), "%s", item);
+	return 0;
 }
 
 static int p_brokers(struct agent_settings *s, const struct setting *k,
@@ -167,19 +217,13 @@ static int p_brokers(struct agent_settings *s, const struct setting *k,
 {
 	struct luks_token t;
 	struct snp_err why;
-	const char *next = c->value;
 	int ret;
 
 	(void)k;
 	scratch_token(&t);
-	for (t.n_brokers = 0; next; t.n_brokers++) {
-		if (t.n_brokers == LUKS_TOKEN_BROKERS_MAX)
-			return value_errf(c, "'%s' holds more than %d URLs", c->shown,
-					  LUKS_TOKEN_BROKERS_MAX);
-		ret = list_item(&next, t.brokers[t.n_brokers], sizeof(t.brokers[0]));
-		if (ret)
-			return item_errf(c, ret, "a URL", sizeof(t.brokers[0]));
-	}
+	ret = each_item(c, LUKS_TOKEN_BROKERS_MAX, "URLs", broker_item, &t, &t.n_brokers);
+	if (ret)
+		return ret;
 	if (luks_token_validate(&t, &why))
 		return value_errf(c, "%s", token_reason(&why, "brokers"));
 	memcpy(s->brokers, t.brokers, sizeof(s->brokers));
@@ -203,52 +247,24 @@ static int p_path(struct agent_settings *s, const struct setting *k, const struc
 }
 
 /* "sha256:HEX" as tls_pin_parse reads pins everywhere else (the token too). */
-static int pin_item(const struct value_ctx *c, const char *text, uint8_t pin[TLS_PIN_SIZE])
+static int pin_item(const struct value_ctx *c, const char *item, size_t i, void *out)
 {
+	uint8_t (*pins)[TLS_PIN_SIZE] = out;
 	struct snp_err why;
 
-	if (tls_pin_parse(text, pin, &why))
+	if (tls_pin_parse(item, pins[i], &why))
 		return value_errf(c, "%s", why.msg);
-	return 0;
-}
-
-static int p_ca_pins(struct agent_settings *s, const struct setting *k,
-		     const struct value_ctx *c)
-{
-	uint8_t pins[LUKS_TOKEN_CA_PINS_MAX][TLS_PIN_SIZE];
-	char text[sizeof("sha256:") + 2 * TLS_PIN_SIZE];
-	const char *next = c->value;
-	size_t n;
-	int ret;
-
-	(void)k;
-	for (n = 0; next; n++) {
-		if (n == LUKS_TOKEN_CA_PINS_MAX)
-			return value_errf(c, "'%s' holds more than %d pins", c->shown,
-					  LUKS_TOKEN_CA_PINS_MAX);
-		ret = list_item(&next, text, sizeof(text));
-		if (ret == -ENAMETOOLONG)
-			return value_errf(c, "'%s' holds a pin that is not sha256: followed by 64 hex digits",
-					  c->shown);
-		if (ret)
-			return item_errf(c, ret, "a pin", sizeof(text));
-		ret = pin_item(c, text, pins[n]);
-		if (ret)
-			return ret;
-	}
-	memcpy(s->ca_pins, pins, sizeof(pins));
-	s->n_ca_pins = n;
 	return 0;
 }
 
 static int p_pin(struct agent_settings *s, const struct setting *k, const struct value_ctx *c)
 {
-	uint8_t pin[TLS_PIN_SIZE];
-	int ret = pin_item(c, c->value, pin);
+	uint8_t pin[1][TLS_PIN_SIZE];
+	int ret = pin_item(c, c->value, 0, pin);
 
 	(void)k;
 	if (!ret)
-		memcpy(s->server_pin, pin, sizeof(pin));
+		memcpy(s->server_pin, pin[0], sizeof(pin[0]));
 	return ret;
 }
 
@@ -365,34 +381,18 @@ static int p_name(struct agent_settings *s, const struct setting *k, const struc
 	return 0;
 }
 
-/* Header UUIDs in any case, kept in the canonical lowercase form. */
-static int p_uuids(struct agent_settings *s, const struct setting *k,
-		   const struct value_ctx *c)
+/* A header UUID in any case, kept in the canonical lowercase form, once. */
+static int uuid_item(const struct value_ctx *c, const char *item, size_t i, void *out)
 {
-	char uuids[AGENT_UUIDS_MAX][sizeof(s->uuids[0])], text[sizeof(s->uuids[0])];
-	const char *next = c->value;
+	char (*uuids)[sizeof(((struct agent_settings *)0)->uuids[0])] = out;
 	struct snp_err why;
-	size_t n;
-	int ret;
 
-	(void)k;
-	for (n = 0; next; n++) {
-		if (n == AGENT_UUIDS_MAX)
-			return value_errf(c, "'%s' holds more than %d UUIDs", c->shown,
-					  AGENT_UUIDS_MAX);
-		ret = list_item(&next, text, sizeof(text));
-		if (ret == -ENAMETOOLONG)
-			return value_errf(c, "'%s' holds an item that is not a UUID", c->shown);
-		if (ret)
-			return item_errf(c, ret, "a UUID", sizeof(text));
-		if (proto_volume_canonical(text, uuids[n], &why))
-			return value_errf(c, "%s", why.msg);
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(uuids[i], uuids[n]))
-				return value_errf(c, "'%s' names %s twice", c->shown, uuids[n]);
-	}
-	memcpy(s->uuids, uuids, sizeof(uuids));
-	s->n_uuids = n;
+	if (proto_volume_canonical(item, uuids[i], &why))
+		return value_errf(c, "'%s' holds '%.40s', which is not a UUID (hex digits, hyphens at 8, 13, 18 and 23)",
+				  c->shown, item);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(uuids[j], uuids[i]))
+			return value_errf(c, "'%s' names %s twice", c->shown, uuids[i]);
 	return 0;
 }
 
@@ -422,7 +422,8 @@ static const char *const enable_names[] = { "0", "1", NULL };
 static const struct setting settings[] = {
 	[AS_BROKER] = { "broker", p_brokers, LIST(brokers, n_brokers) },
 	[AS_CA] = { "ca", p_path, FIELD(ca_file), .may_be_empty = true },
-	[AS_CA_PIN] = { "ca_pin", p_ca_pins, LIST(ca_pins, n_ca_pins) },
+	[AS_CA_PIN] = { "ca_pin", p_list, LIST(ca_pins, n_ca_pins), .max = LUKS_TOKEN_CA_PINS_MAX,
+			.item = pin_item, .what = "pins" },
 	[AS_PIN] = { "pin", p_pin, FIELD(server_pin) },
 	[AS_CONNECT_TO] = { "connect_to", p_address, FIELD(connect_to) },
 	[AS_PROVIDER] = { "provider", p_provider, FIELD(provider) },
@@ -436,13 +437,17 @@ static const struct setting settings[] = {
 	[AS_ON_FAILURE] = { "on_failure", p_choice, FIELD(on_failure),
 			    .choices = on_failure_names },
 	[AS_NAME] = { "name", p_name, FIELD(name) },
-	[AS_UUID] = { "uuid", p_uuids, LIST(uuids, n_uuids) },
+	[AS_UUID] = { "uuid", p_list, LIST(uuids, n_uuids), .max = AGENT_UUIDS_MAX,
+		      .item = uuid_item, .what = "UUIDs" },
 	[AS_ENABLE] = { "enable", p_choice, FIELD(enable), .choices = enable_names },
 	[AS_LOG_LEVEL] = { "log_level", p_log_level, FIELD(log_level) },
 };
 
 _Static_assert(sizeof(settings) / sizeof(settings[0]) == AS_COUNT,
 	       "one row per enum agent_setting");
+_Static_assert(sizeof(((struct agent_settings *)0)->uuids) <= LIST_FIELD_MAX &&
+	       sizeof(((struct agent_settings *)0)->ca_pins) <= LIST_FIELD_MAX,
+	       "p_list's scratch holds each list it reads");
 _Static_assert(AS_COUNT <= 32, "the set mask is a uint32_t");
 
 /* What agent_settings_defaults does not set. */
