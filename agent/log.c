@@ -22,14 +22,22 @@ static int log_level = LOG_INFO;
 
 void agent_log_open(const char *kmsg_path, int level)
 {
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
+
 	agent_log_close();
 	log_level = level;
 	if (!kmsg_path)
 		kmsg_path = AGENT_KMSG;
 	if (!kmsg_path[0])
 		return;
-	/* O_APPEND is what a test's regular file needs; /dev/kmsg ignores it. */
-	kmsg_fd = open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * O_APPEND and O_CREAT are for a file given instead (tests, --kmsg
+	 * FILE); /dev/kmsg ignores the one and is never created: a regular
+	 * file there, before devtmpfs is mounted, would swallow the log.
+	 */
+	if (strcmp(kmsg_path, AGENT_KMSG))
+		flags |= O_CREAT;
+	kmsg_fd = open(kmsg_path, flags, 0600);
 }
 
 void agent_log_set_level(int level)

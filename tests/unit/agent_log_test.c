@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/log.h"
@@ -209,6 +210,23 @@ TEST(agent_log_without_kmsg)
 	/* Callers may look at errno after logging. */
 	CHECK(ret == EXDEV);
 	free(err);
+}
+
+TEST(agent_log_creates_a_kmsg_file)
+{
+	struct stat st;
+	char *kmsg;
+
+	/* A file given instead of /dev/kmsg (--kmsg FILE) need not exist yet. */
+	log_to_files(LOG_INFO);
+	REQUIRE(unlink(test_path("kmsg")) == 0);
+	agent_log_open(test_path("kmsg"), LOG_INFO);
+	agent_log(LOG_NOTICE, "first line");
+	kmsg = logged("kmsg");
+	CHECK(strstr(kmsg, "first line\n") != NULL);
+	CHECK(stat(test_path("kmsg"), &st) == 0 && (st.st_mode & 0777) == 0600);
+	free(kmsg);
+	free(logged("stderr"));
 }
 
 TEST(agent_log_level_names)
