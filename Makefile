@@ -57,11 +57,15 @@ PROTO_SRCS := $(wildcard proto/*.c)
 COMMON_SRCS := $(SNP_SRCS) $(TLS_SRCS) $(PROTO_SRCS)
 # The broker's modules, without its main(), are also linked by the tests.
 BROKER_LIB_SRCS := $(filter-out broker/main.c,$(wildcard broker/*.c))
-AGENT_SRCS := $(wildcard agent/*.c) $(COMMON_SRCS)
+# luks/ (libcryptsetup and libblkid) is the agent's alone. The agent's own
+# modules, without main(), are also linked by the tests.
+LUKS_SRCS := $(wildcard luks/*.c)
+AGENT_LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(LUKS_SRCS)
+AGENT_SRCS := agent/main.c $(AGENT_LIB_SRCS) $(COMMON_SRCS)
 BROKER_SRCS := broker/main.c $(BROKER_LIB_SRCS) $(COMMON_SRCS)
 SIMD_SRCS := snp/sim/main.c $(SIM_SRCS) $(SNP_SRCS)
 # Code the tests exercise: every library directory's sources.
-LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS)
+LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS)
 TEST_SRCS := tests/harness.c tests/shared.c $(wildcard tests/unit/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -73,6 +77,12 @@ TEST_OBJS := $(call obj,obj,$(TEST_SRCS) $(LIB_SRCS))
 ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
 
 PROGRAMS := $(BUILD)/snp-unseal $(BUILD)/snp-keybroker $(BUILD)/snp-sim
+
+# The agent again, with agent/memscan.c built to scan its own memory for
+# secrets at exit (agent/memscan.h): the tests' check that none outlives use.
+MEMSCAN_AGENT := $(BUILD)/bin/snp-unseal-memscan
+MEMSCAN_OBJS := $(BUILD)/memscan/agent/memscan.o \
+	$(call obj,obj,$(filter-out agent/memscan.c,$(AGENT_SRCS)))
 
 # Programs the tests and benchmarks run (a fake AMD KDS, load generators):
 # tests/tools/NAME.c becomes build/bin/NAME, linked with every library.
@@ -105,6 +115,11 @@ $(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
+$(BUILD)/memscan/%.o: %.c $(DEPS_STAMP)
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DSNP_UNSEAL_MEMSCAN $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+
 $(BUILD)/asan/%.o: %.c $(DEPS_STAMP)
 	$(call say,CC-SAN,$@)
 	@mkdir -p $(@D)
@@ -114,6 +129,11 @@ $(BUILD)/asan/%.o: %.c $(DEPS_STAMP)
 $(BUILD)/snp-unseal: $(AGENT_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) -static -Wl,--gc-sections -Wl,-Map,$@.map $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(MEMSCAN_AGENT): $(MEMSCAN_OBJS)
+	$(call say,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -static -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 # The broker and the simulator run on the owner's host: dynamic glibc.
 $(BUILD)/snp-keybroker: $(BROKER_OBJS)
@@ -142,6 +162,8 @@ $(BUILD)/bin/%: $(BUILD)/obj/tests/tools/%.o $(TOOL_LIB_OBJS)
 
 tools: $(TOOLS)
 
+memscan: $(MEMSCAN_AGENT)
+
 # libFuzzer harnesses live next to the code they fuzz (DIR/fuzz/). They
 # and the code under test are built with clang; `make fuzz` runs each one
 # for FUZZ_SECONDS, `make check` briefly over its seeds.
@@ -149,10 +171,11 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all
-FUZZ_SRCS := $(wildcard snp/fuzz/*.c tls/fuzz/*.c proto/fuzz/*.c broker/fuzz/*.c)
+FUZZ_SRCS := $(wildcard snp/fuzz/*.c tls/fuzz/*.c proto/fuzz/*.c broker/fuzz/*.c \
+	luks/fuzz/*.c agent/fuzz/*.c)
 fuzz_bin = $(BUILD)/fuzz/fuzz-$(basename $(notdir $(1)))
 FUZZ_BINS := $(foreach s,$(FUZZ_SRCS),$(call fuzz_bin,$(s)))
-FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(COMMON_SRCS) $(BROKER_LIB_SRCS))
+FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(COMMON_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS))
 
 $(BUILD)/fuzz/obj/%.o: %.c $(DEPS_STAMP)
 	$(call say,CC-FUZZ,$@)
@@ -172,7 +195,8 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run $(BUILD) $(FUZZ_SECONDS)
 
-check: $(PROGRAMS) $(TOOLS) $(FUZZ_BINS) $(BUILD)/bin/unit-tests $(BUILD)/bin/unit-tests-asan
+check: $(PROGRAMS) $(TOOLS) $(MEMSCAN_AGENT) $(FUZZ_BINS) $(BUILD)/bin/unit-tests \
+	$(BUILD)/bin/unit-tests-asan
 	$(Q)tests/run $(BUILD)
 
 # The verifier's benchmark program; tests/bench/verify-rate runs it.
@@ -212,15 +236,15 @@ install: $(PROGRAMS)
 
 clean:
 	$(call say,CLEAN,$(BUILD))
-	$(Q)rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/bin $(BUILD)/gen $(BUILD)/fuzz \
+	$(Q)rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/memscan $(BUILD)/bin $(BUILD)/gen $(BUILD)/fuzz \
 		$(PROGRAMS) $(BUILD)/snp-unseal.map
 
 distclean: clean
 	$(Q)rm -rf $(BUILD)
 
-.PHONY: all check bench fuzz fuzz-build tools install clean distclean
+.PHONY: all check bench fuzz fuzz-build tools memscan install clean distclean
 .DELETE_ON_ERROR:
 # Keep chained objects (the fuzz harnesses') instead of deleting them as intermediate.
 .SECONDARY:
 
--include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/fuzz -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/memscan $(BUILD)/fuzz -name '*.d' 2>/dev/null)

@@ -6,19 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/enroll_cmd.h"
 #include "agent/exit.h"
 #include "agent/report_cmd.h"
+#include "agent/unlock_cmd.h"
 #include "agent/version.h"
 
 static void print_usage(FILE *out)
 {
 	fputs("Usage: snp-unseal [--help | --version]\n"
-	      "       snp-unseal report [OPTIONS]   (see 'snp-unseal report --help')\n"
+	      "       snp-unseal COMMAND [OPTIONS]   (see 'snp-unseal COMMAND --help')\n"
 	      "\n"
 	      "Unlock LUKS2 volumes at boot with a disk key that the owner's\n"
 	      "attestation service releases against an AMD SEV-SNP report.\n"
 	      "\n"
 	      "Commands:\n"
+	      "  unlock         open every volume enrolled here (the boot path)\n"
+	      "  enroll         add a keyslot and token to a LUKS2 volume, write its registration\n"
+	      "  unenroll       remove snp-unseal's keyslot and token from a volume\n"
 	      "  report         get an SEV-SNP attestation report and show or save it\n"
 	      "\n"
 	      "Options:\n"
@@ -42,6 +47,12 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "unlock"))
+		return unlock_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "enroll"))
+		return enroll_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "unenroll"))
+		return unenroll_main(argc - 1, argv + 1);
 	if (argc == 2 && is_option(argv[1], "-h", "--help")) {
 		print_usage(stdout);
 		return fflush(stdout) ? EXIT_FAILURE_OTHER : EXIT_OK;

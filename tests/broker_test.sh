@@ -28,25 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE TEXT PID: until FILE holds TEXT (at most 30 s, while PID lives).
-wait_for() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 300 ] || ! kill -0 "$3" 2>/dev/null; then
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # start_sim NAME CONFIG-TEXT: a simulator on $tmp/NAME.sock with that configuration.
 start_sim() {
 	printf '%s\n' "$2" >"$tmp/$1.conf"
 	"$sim" serve --state "$tmp/sim" --config "$tmp/$1.conf" --listen "unix:$tmp/$1.sock" \
 		2>"$tmp/$1.log" &
 	pids="$pids $!"
-	if wait_for "$tmp/$1.log" 'listening on' "$!"; then
+	if t_wait_for "$tmp/$1.log" 'listening on' "$!"; then
 		t_ok "simulator $1 started"
 	else
 		t_fail "simulator $1 started" "$(cat "$tmp/$1.log")"
@@ -90,7 +78,7 @@ t_status "volume add" 0 "$broker" volume add --from "$tmp/reg.json" --config "$c
 
 "$broker" serve --config "$conf" --print-port "$tmp/port" 2>"$tmp/broker.log" &
 broker_pid=$!
-if wait_for "$tmp/port" '[0-9]' "$broker_pid"; then
+if t_wait_for "$tmp/port" '[0-9]' "$broker_pid"; then
 	t_ok "broker started"
 else
 	t_fail "broker started" "$(cat "$tmp/broker.log")"
@@ -190,7 +178,7 @@ t_contains "the trickling client got a 408" "$(cat "$tmp/trickle.out")" "status 
 # SIGHUP: a max_body below an unseal's size takes effect, then the old one again.
 write_conf 1024
 kill -HUP "$broker_pid"
-if wait_for "$tmp/broker.log" 'msg="reloaded"' "$broker_pid"; then
+if t_wait_for "$tmp/broker.log" 'msg="reloaded"' "$broker_pid"; then
 	t_ok "SIGHUP reloads"
 else
 	t_fail "SIGHUP reloads" "$(tail -5 "$tmp/broker.log")"

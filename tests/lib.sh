@@ -57,3 +57,16 @@ t_done() {
 	echo "$t_passed passed, $t_failed failed"
 	[ "$t_failed" -eq 0 ]
 }
+
+# t_wait_for FILE PATTERN PID: until FILE matches PATTERN (grep), at most
+# 30 s and only while PID lives; 1 when it never did.
+t_wait_for() {
+	tw_n=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		tw_n=$((tw_n + 1))
+		if [ "$tw_n" -gt 300 ] || ! kill -0 "$3" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
