@@ -34,9 +34,6 @@
 #define LIST_FIELD_MAX		(AGENT_UUIDS_MAX * 40)
 #define CMDLINE_WHERE		"kernel command line"
 #define CMDLINE_ENABLE		"rd.snp_unseal"
-/* A token valid in all but what is being checked (see scratch_token). */
-#define SCRATCH_VOLUME		"00000000-0000-0000-0000-000000000000"
-#define SCRATCH_BROKER		"https://localhost"
 
 /* A value being set: for "WHERE: KEY: reason". */
 struct value_ctx {
@@ -106,34 +103,11 @@ static int value_errf(const struct value_ctx *c, const char *fmt, ...)
 	return snp_errf(c->err, -EINVAL, "%s: %s: %s", c->where, c->key, why);
 }
 
-/* The token's reason without its lead "token member \"M\": ": here it is a setting. */
-static const char *token_reason(const struct snp_err *why, const char *member)
-{
-	char lead[64];
-	int n = snprintf(lead, sizeof(lead), "token member \"%s\": ", member);
-
-	return strncmp(why->msg, lead, (size_t)n) ? why->msg : why->msg + n;
-}
-
 /* ---- Values -------------------------------------------------------------- */
 
 static void *field(struct agent_settings *s, const struct setting *k)
 {
 	return (char *)s + k->off;
-}
-
-/*
- * A token that luks_token_validate accepts, but for the brokers or the
- * name the caller puts in: the one check of URLs and names for both.
- */
-static void scratch_token(struct luks_token *t)
-{
-	luks_token_init(t);
-	t->keyslot = 0;
-	snprintf(t->volume, sizeof(t->volume), "%s", SCRATCH_VOLUME);
-	snprintf(t->brokers[0], sizeof(t->brokers[0]), "%s", SCRATCH_BROKER);
-	t->n_brokers = 1;
-	t->n_ca_pins = 1;
 }
 
 /*
@@ -205,29 +179,31 @@ static int p_list(struct agent_settings *s, const struct setting *k, const struc
 
 static int broker_item(const struct value_ctx *c, const char *item, size_t i, void *out)
 {
-	struct luks_token *t = out;
+	char (*brokers)[LUKS_TOKEN_URL_MAX] = out;
+	struct snp_err why;
 
-	(void)c;
-	snprintf(t->brokers[i], sizeof(t->brokers[i]), "%s", item);
+	if (luks_token_check_url(item, &why))
+		return value_errf(c, "%s", why.msg);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(brokers[j], item))
+			return value_errf(c, "\"%s\" is given twice", item);
+	snprintf(brokers[i], sizeof(brokers[i]), "%s", item);
 	return 0;
 }
 
 static int p_brokers(struct agent_settings *s, const struct setting *k,
 		     const struct value_ctx *c)
 {
-	struct luks_token t;
-	struct snp_err why;
+	char brokers[LUKS_TOKEN_BROKERS_MAX][LUKS_TOKEN_URL_MAX];
+	size_t n;
 	int ret;
 
 	(void)k;
-	scratch_token(&t);
-	ret = each_item(c, LUKS_TOKEN_BROKERS_MAX, "URLs", broker_item, &t, &t.n_brokers);
+	ret = each_item(c, LUKS_TOKEN_BROKERS_MAX, "URLs", broker_item, brokers, &n);
 	if (ret)
 		return ret;
-	if (luks_token_validate(&t, &why))
-		return value_errf(c, "%s", token_reason(&why, "brokers"));
-	memcpy(s->brokers, t.brokers, sizeof(s->brokers));
-	s->n_brokers = t.n_brokers;
+	memcpy(s->brokers, brokers, sizeof(s->brokers));
+	s->n_brokers = n;
 	return 0;
 }
 
@@ -368,15 +344,12 @@ static int p_choice(struct agent_settings *s, const struct setting *k,
 
 static int p_name(struct agent_settings *s, const struct setting *k, const struct value_ctx *c)
 {
-	struct luks_token t;
 	struct snp_err why;
 
 	if (strlen(c->value) >= k->size)
 		return value_errf(c, "'%s' is longer than %zu bytes", c->shown, k->size - 1);
-	scratch_token(&t);
-	memcpy(t.name, c->value, strlen(c->value) + 1);
-	if (luks_token_validate(&t, &why))
-		return value_errf(c, "%s", token_reason(&why, "name"));
+	if (luks_token_check_name(c->value, &why))
+		return value_errf(c, "%s", why.msg);
 	memcpy(field(s, k), c->value, strlen(c->value) + 1);
 	return 0;
 }

@@ -262,7 +262,7 @@ static void load_cmdline_layer(struct layers *l, const struct unlock_args *a)
 		agent_log(LOG_WARNING, "kernel command line ignored: %s", err.msg);
 		return;
 	}
-	agent_log(LOG_ERR, "kernel command line: %s", err.msg);
+	agent_log(LOG_ERR, "%s", err.msg);
 	l->failed = true;
 }
 

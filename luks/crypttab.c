@@ -20,8 +20,6 @@
 #define FIELDS_MAX		4	/* name source keyfile options */
 #define UUID_PREFIX		"UUID="
 #define BY_UUID_PREFIX		"/dev/disk/by-uuid/"
-/* What luks_token_validate puts before its reason about the name. */
-#define NAME_REASON_PREFIX	"token member \"name\": "
 
 struct field {
 	const char *text;
@@ -127,36 +125,23 @@ static int source_matches(const struct scan *sc, struct field src, struct snp_er
 	       !memcmp(src.text, sc->device_path, src.len);
 }
 
-/*
- * A name device-mapper takes. The check is the token's (its "name"
- * member), which token.h offers only as part of luks_token_validate: so
- * a token valid in all else carries the name, and the reason for a
- * refusal is the name's alone.
- */
+/* A name device-mapper takes: the token's own check of its "name". */
 static int check_name(const struct scan *sc, struct field name, struct snp_err *err)
 {
-	struct luks_token probe;
+	char text[LUKS_TOKEN_NAME_MAX];
 	struct snp_err why = { 0 };
-	const char *reason = why.msg;
 
 	if (name.len >= LUKS_TOKEN_NAME_MAX)
 		return line_errf(sc, err, -EINVAL,
 				 "the name for the volume UUID=%.40s is %zu bytes, more than device-mapper's %d",
 				 sc->uuid, name.len, LUKS_TOKEN_NAME_MAX - 1);
-	luks_token_init(&probe);
-	probe.keyslot = 0;
-	strcpy(probe.volume, "00000000-0000-0000-0000-000000000000");
-	strcpy(probe.brokers[0], "https://localhost");
-	probe.n_brokers = 1;
-	probe.n_ca_pins = 1;
-	memcpy(probe.name, name.text, name.len);
-	if (!luks_token_validate(&probe, &why))
+	memcpy(text, name.text, name.len);
+	text[name.len] = '\0';
+	if (!luks_token_check_name(text, &why))
 		return 0;
-	if (!strncmp(reason, NAME_REASON_PREFIX, strlen(NAME_REASON_PREFIX)))
-		reason += strlen(NAME_REASON_PREFIX);
 	return line_errf(sc, err, -EINVAL,
 			 "the name for the volume UUID=%.40s is not a device-mapper name: %s",
-			 sc->uuid, reason);
+			 sc->uuid, why.msg);
 }
 
 /* One line, without its newline. */

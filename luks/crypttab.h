@@ -20,9 +20,9 @@
  * Other sources (PARTUUID=, LABEL=, other paths) cannot be told apart
  * from ours without the devices, so their lines are left alone, as are
  * lines of one field, which name no source. A line that names our volume
- * must be whole: a name device-mapper accepts (luks_token_validate's
- * check), at most 4 fields, balanced quotes; two such lines are
- * ambiguous and refused, naming both.
+ * must be whole: a name device-mapper accepts (luks_token_check_name), at
+ * most 4 fields, balanced quotes; two such lines are ambiguous and
+ * refused, naming both.
  */
 #include <stddef.h>
 

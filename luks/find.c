@@ -20,6 +20,7 @@
 #include <blkid/blkid.h>
 #include <libcryptsetup.h>
 
+#include "luks/crypt_log.h"
 #include "luks/find.h"
 #include "snp/deadline.h"
 
@@ -32,24 +33,6 @@ struct probe_info {
 	bool luks2;		/* libblkid saw a LUKS2 header */
 	bool pending;		/* -ENOKEY because of a pending token */
 };
-
-/* libcryptsetup's last error, kept for our message instead of printed. */
-struct crypt_log_note {
-	char msg[160];
-};
-
-static void crypt_log_keep(int level, const char *msg, void *usrptr)
-{
-	struct crypt_log_note *note = usrptr;
-	size_t len;
-
-	if (level != CRYPT_LOG_ERROR || !msg)
-		return;
-	snprintf(note->msg, sizeof(note->msg), "%s", msg);
-	len = strlen(note->msg);
-	while (len && (note->msg[len - 1] == '\n' || note->msg[len - 1] == '.'))
-		note->msg[--len] = '\0';
-}
 
 /*
  * Read-only, never O_EXCL (a device in use by someone else is still ours
@@ -174,22 +157,21 @@ static int find_token(struct crypt_device *cd, const char *path, struct luks_fou
 static int load_header(const char *path, struct luks_found *f, struct probe_info *info,
 		       struct snp_err *err)
 {
-	struct crypt_log_note note = { "" };
+	struct luks_crypt_log log;
 	struct crypt_device *cd = NULL;
 	const char *uuid;
 	int r;
 
-	r = crypt_init(&cd, path);
-	if (r < 0) {
-		if (access(path, F_OK) && errno == ENOENT)
-			return snp_errf(err, -ENOENT, "%s does not exist (any more)", path);
-		return snp_errf(err, r, "libcryptsetup cannot use %s: %s", path, strerror(-r));
-	}
-	crypt_set_log_callback(cd, crypt_log_keep, &note);
+	r = luks_crypt_init(&cd, path, &log);
+	if (r == -ENOENT)
+		return snp_errf(err, -ENOENT, "%s does not exist (any more)", path);
+	if (r < 0)
+		return snp_errf(err, r, "libcryptsetup cannot use %s: %s", path,
+				luks_crypt_why(&log, r));
 	r = crypt_load(cd, CRYPT_LUKS2, NULL);
 	if (r < 0) {
 		r = snp_errf(err, r, "libcryptsetup cannot load the LUKS2 header of %s: %s", path,
-			     note.msg[0] ? note.msg : strerror(-r));
+			     luks_crypt_why(&log, r));
 		goto out;
 	}
 	uuid = crypt_get_uuid(cd);

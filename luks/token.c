@@ -110,36 +110,32 @@ static int validate_volume(const struct luks_token *t, struct snp_err *err)
  * characters (RFC 3986); refusing them also keeps the written JSON free of
  * escapes in URLs, so within LUKS_TOKEN_JSON_MAX.
  */
-static int validate_broker(const char *url, size_t i, struct snp_err *err)
+int luks_token_check_url(const char *url, struct snp_err *err)
 {
 	size_t len = strnlen(url, LUKS_TOKEN_URL_MAX);
 	struct http_url parsed;
-	struct snp_err why;
 	char s[SHOWN_MAX + 4];
 
 	if (len == LUKS_TOKEN_URL_MAX)
-		return member_errf(err, "brokers", "URL %zu is not %d bytes or shorter", i,
-				   LUKS_TOKEN_URL_MAX - 1);
+		return snp_errf(err, -EINVAL, "\"%s\" is not %d bytes or shorter",
+				shown(s, url, len), LUKS_TOKEN_URL_MAX - 1);
 	if (strpbrk(url, "\"\\"))
-		return member_errf(err, "brokers", "\"%s\" holds a '\"' or '\\', which no URL does",
-				   shown(s, url, len));
-	if (http_url_parse(url, &parsed, &why))
-		return member_errf(err, "brokers", "%s", why.msg);
-	return 0;
+		return snp_errf(err, -EINVAL, "\"%s\" holds a '\"' or '\\', which no URL does",
+				shown(s, url, len));
+	return http_url_parse(url, &parsed, err);
 }
 
 static int validate_brokers(const struct luks_token *t, struct snp_err *err)
 {
 	char s[SHOWN_MAX + 4];
-	int ret;
+	struct snp_err why;
 
 	if (t->n_brokers < 1 || t->n_brokers > LUKS_TOKEN_BROKERS_MAX)
 		return member_errf(err, "brokers", "holds %zu URLs, not 1 to %d", t->n_brokers,
 				   LUKS_TOKEN_BROKERS_MAX);
 	for (size_t i = 0; i < t->n_brokers; i++) {
-		ret = validate_broker(t->brokers[i], i, err);
-		if (ret)
-			return ret;
+		if (luks_token_check_url(t->brokers[i], &why))
+			return member_errf(err, "brokers", "%s", why.msg);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(t->brokers[i], t->brokers[j]))
 				return member_errf(err, "brokers", "\"%s\" is given twice",
@@ -149,20 +145,29 @@ static int validate_brokers(const struct luks_token *t, struct snp_err *err)
 }
 
 /* What device-mapper takes as a name, printable so that logs show it as it is. */
-static int validate_name(const struct luks_token *t, struct snp_err *err)
+int luks_token_check_name(const char *name, struct snp_err *err)
 {
-	size_t len = strnlen(t->name, sizeof(t->name));
+	size_t len = strnlen(name, LUKS_TOKEN_NAME_MAX);
 	char s[SHOWN_MAX + 4];
 
-	if (len == sizeof(t->name))
-		return member_errf(err, "name", "is not %zu bytes or shorter", sizeof(t->name) - 1);
+	if (len == LUKS_TOKEN_NAME_MAX)
+		return snp_errf(err, -EINVAL, "is not %d bytes or shorter", LUKS_TOKEN_NAME_MAX - 1);
 	for (size_t i = 0; i < len; i++)
-		if (t->name[i] < 0x20 || t->name[i] >= 0x7f || t->name[i] == '/')
-			return member_errf(err, "name",
-					   "\"%s\" holds a '/' or a byte that is not printable ASCII",
-					   shown(s, t->name, len));
-	if (!strcmp(t->name, ".") || !strcmp(t->name, ".."))
-		return member_errf(err, "name", "\"%s\" is not a device-mapper name", t->name);
+		if (name[i] < 0x20 || name[i] >= 0x7f || name[i] == '/')
+			return snp_errf(err, -EINVAL,
+					"\"%s\" holds a '/' or a byte that is not printable ASCII",
+					shown(s, name, len));
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return snp_errf(err, -EINVAL, "\"%s\" is not a device-mapper name", name);
+	return 0;
+}
+
+static int validate_name(const struct luks_token *t, struct snp_err *err)
+{
+	struct snp_err why;
+
+	if (luks_token_check_name(t->name, &why))
+		return member_errf(err, "name", "%s", why.msg);
 	return 0;
 }
 

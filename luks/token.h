@@ -68,6 +68,14 @@ void luks_token_init(struct luks_token *t);
  */
 int luks_token_validate(const struct luks_token *t, struct snp_err *err);
 
+/*
+ * The token's checks of one broker URL and of a mapping name, for the
+ * other places they come from (settings, crypttab): -EINVAL with the
+ * reason alone, for the caller to say where the value came from.
+ */
+int luks_token_check_url(const char *url, struct snp_err *err);
+int luks_token_check_name(const char *name, struct snp_err *err);
+
 /* Validate, then write the JSON (malloc'd, NUL-terminated) into *json. */
 int luks_token_to_json(const struct luks_token *t, char **json, struct snp_err *err);
 
