@@ -19,7 +19,11 @@ hex64=$hex64$hex64
 
 out=$("$agent" report --help)
 t_contains "report --help shows its usage" "$out" "Usage: snp-unseal report"
-t_contains "the main help names the command" "$("$agent" --help)" "snp-unseal report"
+help=$("$agent" --help)
+for cmd in unlock enroll unenroll report; do
+	t_contains "the main help names the command $cmd" "$help" "
+  $cmd "
+done
 
 # The command line: each mistake exits 2 and names what was wrong.
 t_status "odd hex digits exit 2" 2 "$agent" report --data abc
