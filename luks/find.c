@@ -223,6 +223,7 @@ struct scan {
 	size_t n;
 	struct snp_err note;	/* the first problem worth telling, if any */
 	size_t n_notes;
+	size_t n_absent;	/* explicit paths that do not exist (yet) */
 };
 
 static bool is_found(const struct scan *s, const char *uuid)
@@ -246,6 +247,8 @@ static void scan_one(struct scan *s, const char *path, bool explicit)
 	int r;
 
 	r = probe(path, f, &info, &e);
+	if (explicit && r == -ENOENT)
+		s->n_absent++;
 	if (!r) {
 		if (!is_found(s, f->uuid))
 			s->n++;		/* else: a second path to a header we have */
@@ -326,6 +329,7 @@ static void scan_all(struct scan *s, const struct luks_find_opts *o)
 {
 	s->n = 0;
 	s->n_notes = 0;
+	s->n_absent = 0;
 	s->note.code = 0;
 	s->note.msg[0] = '\0';
 	if (!o->n_paths) {
@@ -398,6 +402,9 @@ int luks_find(const struct luks_find_opts *o, struct luks_found found[LUKS_FIND_
 	for (;;) {
 		scan_all(&s, o);
 		if (o->n_want && have_wanted(&s, o))
+			break;
+		/* Every device named is there: no sibling can still appear. */
+		if (!o->n_want && o->n_paths && !s.n_absent && s.n)
 			break;
 		if (!o->n_want && s.n) {
 			/* One volume is there: give its siblings a moment, once. */

@@ -38,8 +38,9 @@ struct luks_find_opts {
 	const char *dev_root;		/* NULL: "/dev" */
 	/*
 	 * Header UUIDs that must be found (rd.snp_unseal.uuid=): wait until
-	 * each is there. With none: wait until at least one volume with a
-	 * token is there, then rescan once after settle_ms to gather the rest.
+	 * each is there. With none: with paths, until every path exists and
+	 * one has a token; without, until at least one volume with a token is
+	 * there, then rescan once after settle_ms to gather the rest.
 	 */
 	const char *const *want_uuids;
 	size_t n_want;

@@ -628,6 +628,42 @@ TEST(luks_find_times_out_when_there_is_nothing)
 	CHECK(n == 0);
 }
 
+TEST(luks_find_explicit_paths_all_there_need_no_settle)
+{
+	static struct luks_found found[LUKS_FIND_MAX];
+	char sys[PATH_MAX], dev[PATH_MAX], ours[PATH_MAX], uuid[LUKS_UUID_MAX];
+	char missing[PATH_MAX];
+	const char *paths[2];
+	struct luks_find_opts o;
+	struct snp_err err = { 0 };
+	int64_t took;
+	size_t n = 0;
+
+	crypt_metadata_locking(NULL, 0);
+	REQUIRE(add_luks2_dev("vda", T_OURS, uuid) == 0);
+	dev_file(ours, "vda");
+	dev_file(missing, "vdz");
+	paths[0] = ours;
+	fake_roots(&o, sys, dev);
+	o.paths = paths;
+	o.n_paths = 1;
+	o.timeout_ms = 5000;
+	o.settle_ms = 3000;	/* not waited for: no other device can turn up */
+	REQUIRE(find_timed(&o, found, &n, &err, &took) == 0);
+	CHECK(took < 1000);
+	REQUIRE(n == 1);
+	CHECK_STR(found[0].uuid, uuid);
+
+	/* A named device still missing is waited for, up to the bound. */
+	paths[1] = missing;
+	o.n_paths = 2;
+	o.timeout_ms = 400;
+	o.settle_ms = 100;
+	REQUIRE(find_timed(&o, found, &n, &err, &took) == 0);
+	CHECK(took >= 100);
+	CHECK(n == 1);
+}
+
 TEST(luks_find_explicit_path_problems_are_told)
 {
 	static struct luks_found found[LUKS_FIND_MAX];
