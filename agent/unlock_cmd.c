@@ -323,24 +323,28 @@ static int crypttab_name(const struct unlock_args *a, const struct luks_found *v
 	return agent_settings_set(layer, "name", name, paths[0], &err) ? -EINVAL : 0;
 }
 
-/* What one volume is unlocked with: the token and crypttab between the file and the command line. */
+/*
+ * What one volume is unlocked with: the token and crypttab between the
+ * file and the command line. *eff is filled even when crypttab is wrong
+ * (-EINVAL; without its name): the failure's on_failure comes from it.
+ */
 static int volume_settings(const struct layers *l, const struct unlock_args *a,
 			   const struct luks_found *v, struct agent_settings *eff)
 {
 	struct agent_settings token, crypttab;
+	int ret;
 
 	agent_settings_clear(&token);
 	agent_settings_clear(&crypttab);
 	agent_settings_from_token(&token, &v->token);
-	if (crypttab_name(a, v, &crypttab))
-		return -EINVAL;
+	ret = crypttab_name(a, v, &crypttab);
 	*eff = l->defaults;
 	agent_settings_overlay(eff, &l->file);
 	agent_settings_overlay(eff, &token);
 	agent_settings_overlay(eff, &crypttab);
 	agent_settings_overlay(eff, &l->cmdline);
 	agent_settings_overlay(eff, &l->options);
-	return 0;
+	return ret;
 }
 
 /* 0 with *n volumes, or an exit code (*n may still be > 0 for EXIT_NO_VOLUME). */

@@ -249,6 +249,12 @@ says crypttab-ambiguous 'ambiguous'
 unlock crypttab-missing "$img" --crypttab "$tmp/no-crypttab"
 final_bounds crypttab-missing 2
 says crypttab-missing 'no-crypttab'
+# A wrong crypttab is a failure like any other: on_failure = poweroff still fails closed.
+unlock crypttab-poweroff "$img" --crypttab "$tmp/crypttab-twice" --on-failure poweroff \
+	--no-poweroff
+final_bounds crypttab-poweroff 2
+says crypttab-poweroff 'ambiguous'
+says crypttab-poweroff 'would power off'
 
 # --- Configuration sources and their precedence (cmdline > token > file).
 # A proxy to the real broker shows which broker URL the agent took.
