@@ -21,11 +21,14 @@ enum snp_unseal_exit {
 				 * (or not every wanted one) within device_timeout */
 	EXIT_REFUSED = 6,	/* unlock: a broker refused (its reason is logged) */
 	EXIT_UNREACHABLE = 7,	/* unlock: no broker answered before the deadline
-				 * (network, TLS, server authentication, overload) */
+				 * (network, TLS, server authentication, overload,
+				 * a broken answer such as a sealed secret that
+				 * does not open: all retried) */
 	EXIT_BAD_SECRET = 8,	/* unlock: the released secret does not open the
-				 * keyslot, or the broker's answer does not open */
-	EXIT_ACTIVATE_FAILED = 9, /* unlock: the keyslot opened but device-mapper
-				 * activation failed */
+				 * keyslot */
+	EXIT_ACTIVATE_FAILED = 9, /* unlock: the secret was released but activation
+				 * failed otherwise (no usable device-mapper, the
+				 * keyslot gone, device-mapper refusing) */
 	EXIT_DISABLED = 10,	/* unlock: disabled (enable = 0, rd.snp_unseal=0) */
 };
 
