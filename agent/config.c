@@ -556,18 +556,26 @@ int agent_settings_parse_file(struct agent_settings *s, const char *text, size_t
 	line = malloc(CONFIG_LINE_MAX + 1);
 	if (!line)
 		return snp_errf(err, -ENOMEM, "%s: out of memory", name);
-	while (pos < len && !ret) {
+	/* Past a bad line, the good ones still count (see the header). */
+	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - text) - pos : len - pos;
+		struct snp_err line_err = { 0 };
+		int r;
 
 		l.line++;
+		l.err = &line_err;
 		if (n > CONFIG_LINE_MAX) {
-			ret = snp_errf(err, -EINVAL, "%s:%u: longer than %d bytes", name, l.line,
-				       CONFIG_LINE_MAX);
-			break;
+			r = snp_errf(&line_err, -EINVAL, "%s:%u: longer than %d bytes", name,
+				     l.line, CONFIG_LINE_MAX);
+		} else {
+			memcpy(line, text + pos, n);
+			r = parse_line(s, line, n, &l);
 		}
-		memcpy(line, text + pos, n);
-		ret = parse_line(s, line, n, &l);
+		if (r && !ret) {
+			ret = r;
+			*err = line_err;
+		}
 		pos += n + 1;
 	}
 	free(line);
@@ -695,9 +703,17 @@ int agent_settings_parse_cmdline(struct agent_settings *s, const char *text, siz
 		return snp_errf(err, -ENOMEM, CMDLINE_WHERE ": out of memory");
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	for (p = skip_spaces(copy); *p && !ret;) {
+	/* Past a bad word, the good ones still count (see the header). */
+	for (p = skip_spaces(copy); *p;) {
+		struct snp_err word_err = { 0 };
+		int r;
+
 		p = next_word(p, &param, &val);
-		ret = cmdline_word(s, param, val, err);
+		r = cmdline_word(s, param, val, &word_err);
+		if (r && !ret) {
+			ret = r;
+			*err = word_err;
+		}
 	}
 	free(copy);
 	return ret;

@@ -117,7 +117,12 @@ void agent_settings_defaults(struct agent_settings *s);
 int agent_settings_set(struct agent_settings *s, const char *key, const char *value,
 		       const char *where, struct snp_err *err);
 
-/* The configuration file's text (name for messages). */
+/*
+ * The configuration file's text (name for messages). A line that is
+ * refused is skipped and the others still apply: the first refusal is
+ * returned, and the caller fails, but a fail-closed on_failure set on a
+ * good line is still known. The same for the command line's words.
+ */
 int agent_settings_parse_file(struct agent_settings *s, const char *text, size_t len,
 			      const char *name, struct snp_err *err);
 /* Read and parse path; -ENOENT (err set) when it does not exist. */

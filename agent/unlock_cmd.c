@@ -235,7 +235,8 @@ static void load_file_layer(struct layers *l, const struct unlock_args *a)
 		agent_log(LOG_DEBUG, "no configuration file %s: defaults and tokens only", path);
 	else
 		agent_log(LOG_ERR, "configuration file: %s", err.msg);
-	if (ret)
+	/* A bad line fails the run, but what the good lines say (on_failure) still holds. */
+	if (ret && ret != -EINVAL)
 		agent_settings_clear(&l->file);
 	if (ret && (ret != -ENOENT || a->config))
 		l->failed = true;
@@ -257,7 +258,8 @@ static void load_cmdline_layer(struct layers *l, const struct unlock_args *a)
 	ret = agent_settings_load_cmdline(&l->cmdline, path, &err);
 	if (!ret)
 		return;
-	agent_settings_clear(&l->cmdline);
+	if (ret != -EINVAL)
+		agent_settings_clear(&l->cmdline);
 	if (ret != -EINVAL && !a->cmdline) {
 		agent_log(LOG_WARNING, "kernel command line ignored: %s", err.msg);
 		return;

@@ -256,6 +256,14 @@ final_bounds crypttab-poweroff 2
 says crypttab-poweroff 'ambiguous'
 says crypttab-poweroff 'would power off'
 
+# --- A typo in the settings fails the run, but a fail-closed on_failure still holds.
+write_agent_conf "$tmp/typo.conf" "provider = sim" "sim = unix:$tmp/good.sock" \
+	"on_failure = poweroff" "vmpl = banana"
+unlock typo-poweroff "$img" --config "$tmp/typo.conf" --no-poweroff
+final_bounds typo-poweroff 2
+says typo-poweroff 'banana'
+says typo-poweroff 'would power off'
+
 # --- Configuration sources and their precedence (cmdline > token > file).
 # A proxy to the real broker shows which broker URL the agent took.
 start_bad route --mode proxy --upstream "127.0.0.1:$port"

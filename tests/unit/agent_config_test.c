@@ -434,6 +434,8 @@ static int parse_file(struct agent_settings *s, const char *text, struct snp_err
 	return agent_settings_parse_file(s, text, strlen(text), "a.conf", err);
 }
 
+static int parse_cmdline(struct agent_settings *s, const char *text, struct snp_err *err);
+
 /* Each text refused with -EINVAL and a message starting with msg. */
 struct parse_refusal {
 	const char *text, *msg;
@@ -502,6 +504,23 @@ TEST(agent_config_file_refusals_name_the_line)
 	};
 
 	check_parse_refusals(parse_file, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A refused line fails the file, but a fail-closed setting on a good line still holds. */
+TEST(agent_config_file_good_lines_count_past_a_bad_one)
+{
+	struct agent_settings s;
+	struct snp_err err = { 0 };
+
+	CHECK(parse_file(&s, "deadline = banana\non_failure = poweroff\nfoo = 1\n", &err) ==
+	      -EINVAL);
+	CHECK(!strncmp(err.msg, "a.conf:1: deadline: ", 20));
+	CHECK(agent_is_set(&s, AS_ON_FAILURE) && s.on_failure == AGENT_POWEROFF);
+	CHECK(!agent_is_set(&s, AS_DEADLINE));
+	CHECK(parse_cmdline(&s, "rd.snp_unseal.deadline=banana rd.snp_unseal.on_failure=poweroff",
+			    &err) == -EINVAL);
+	CHECK(strstr(err.msg, "banana") != NULL);
+	CHECK(agent_is_set(&s, AS_ON_FAILURE) && s.on_failure == AGENT_POWEROFF);
 }
 
 TEST(agent_config_file_refuses_long_lines_nul_and_size)
