@@ -378,7 +378,7 @@ static int find_volumes(const struct layers *l, const struct unlock_args *a,
 			  found[i].token.keyslot);
 	if (!ret && *n)
 		return 0;
-	if (ret && ret != -ETIMEDOUT) {
+	if (ret && ret != -ETIMEDOUT && ret != -ENOKEY) {
 		agent_log(LOG_ERR, "looking for volumes: %s", err.msg);
 		return *n ? EXIT_NO_VOLUME : EXIT_FAILURE_OTHER;
 	}

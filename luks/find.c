@@ -361,10 +361,19 @@ static int min_int(int a, int b)
 }
 
 /* "a, b" of the wanted UUIDs not found, then the note; -ETIMEDOUT. */
+/* " (the first problem; and more)", or "" when there was none. */
+static void note_text(const struct scan *s, char note[sizeof(s->note.msg) + 16])
+{
+	note[0] = '\0';
+	if (s->n_notes)
+		snprintf(note, sizeof(s->note.msg) + 16, " (%s%s)", s->note.msg,
+			 s->n_notes > 1 ? "; and more" : "");
+}
+
 static int timed_out(const struct scan *s, const struct luks_find_opts *o, int timeout_ms,
 		     struct snp_err *err)
 {
-	char missing[sizeof(err->msg)] = "", note[sizeof(s->note.msg) + 16] = "";
+	char missing[sizeof(err->msg)] = "", note[sizeof(s->note.msg) + 16];
 	size_t used = 0, n_missing = 0;
 
 	for (size_t i = 0; i < o->n_want; i++) {
@@ -378,14 +387,24 @@ static int timed_out(const struct scan *s, const struct luks_find_opts *o, int t
 			break;		/* the message is cut, the answer is the same */
 		used += (size_t)len;
 	}
-	if (s->n_notes)
-		snprintf(note, sizeof(note), " (%s%s)", s->note.msg,
-			 s->n_notes > 1 ? "; and more" : "");
+	note_text(s, note);
 	if (n_missing)
 		return snp_errf(err, -ETIMEDOUT, "volume%s %s not found within %d ms%s",
 				n_missing > 1 ? "s" : "", missing, timeout_ms, note);
+	if (s->n_absent)
+		return snp_errf(err, -ETIMEDOUT, "%zu of the %zu devices named did not appear "
+				"within %d ms%s", s->n_absent, o->n_paths, timeout_ms, note);
 	return snp_errf(err, -ETIMEDOUT, "no volume with an snp-unseal token within %d ms%s",
 			timeout_ms, note);
+}
+
+/* Every device named is there, and none has our token: nothing to wait for. */
+static int none_named(const struct scan *s, struct snp_err *err)
+{
+	char note[sizeof(s->note.msg) + 16];
+
+	note_text(s, note);
+	return snp_errf(err, -ENOKEY, "none of the devices named has an snp-unseal token%s", note);
 }
 
 int luks_find(const struct luks_find_opts *o, struct luks_found found[LUKS_FIND_MAX],
@@ -403,10 +422,14 @@ int luks_find(const struct luks_find_opts *o, struct luks_found found[LUKS_FIND_
 		scan_all(&s, o);
 		if (o->n_want && have_wanted(&s, o))
 			break;
-		/* Every device named is there: no sibling can still appear. */
-		if (!o->n_want && o->n_paths && !s.n_absent && s.n)
-			break;
-		if (!o->n_want && s.n) {
+		/* Devices named: wait for each of them, and for nothing else. */
+		if (!o->n_want && o->n_paths && !s.n_absent) {
+			if (s.n)
+				break;
+			*n = 0;
+			return none_named(&s, err);
+		}
+		if (!o->n_want && !o->n_paths && s.n) {
 			/* One volume is there: give its siblings a moment, once. */
 			sleep_ms(min_int(settle_ms, snp_deadline_left_ms(&dl)));
 			scan_all(&s, o);

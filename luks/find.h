@@ -38,9 +38,9 @@ struct luks_find_opts {
 	const char *dev_root;		/* NULL: "/dev" */
 	/*
 	 * Header UUIDs that must be found (rd.snp_unseal.uuid=): wait until
-	 * each is there. With none: with paths, until every path exists and
-	 * one has a token; without, until at least one volume with a token is
-	 * there, then rescan once after settle_ms to gather the rest.
+	 * each is there. With none: with paths, until every path exists;
+	 * without, until at least one volume with a token is there, then
+	 * rescan once after settle_ms to gather the rest.
 	 */
 	const char *const *want_uuids;
 	size_t n_want;
@@ -64,9 +64,10 @@ int luks_probe(const char *path, struct luks_found *f, struct snp_err *err);
  * LUKS_FIND_MAX, at most one entry per header UUID, in device order) and
  * returns 0; -ETIMEDOUT when the bound passed first, with whatever was
  * found still in found[] and err naming what is missing (the wanted
- * UUIDs, or "no volume with an snp-unseal token"). A device whose token
- * does not parse is skipped, and its error is kept in err as a note if
- * nothing else is found.
+ * UUIDs, the paths that did not appear, or "no volume with an snp-unseal
+ * token"); -ENOKEY at once when every path named is there and none has
+ * our token. A device whose token does not parse is skipped, and its
+ * error is kept in err as a note if nothing else is found.
  */
 int luks_find(const struct luks_find_opts *o, struct luks_found found[LUKS_FIND_MAX],
 	      size_t *n, struct snp_err *err);

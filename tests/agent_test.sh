@@ -307,6 +307,10 @@ else
 	loopdev=""
 	echo "skip discovery on a loop device: losetup: $(cat "$tmp/losetup.err")"
 fi
+unlock missing-device "$img" "$tmp/nothing.img" --device-timeout 1s
+expect missing-device 5 1000 $((1000 + deadline_ms))
+says missing-device '1 of the 2 devices named did not appear'
+says missing-device 'secret verified'
 unlock no-volume --uuid 0f0e0d0c-0b0a-4908-8706-050403020100 --device-timeout 1s
 expect no-volume 5 1000 $((1000 + margin_ms))
 says no-volume '0f0e0d0c-0b0a-4908-8706-050403020100|no volume'

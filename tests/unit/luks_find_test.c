@@ -654,14 +654,16 @@ TEST(luks_find_explicit_paths_all_there_need_no_settle)
 	REQUIRE(n == 1);
 	CHECK_STR(found[0].uuid, uuid);
 
-	/* A named device still missing is waited for, up to the bound. */
+	/* A named device still missing is waited for, to the bound, and named. */
 	paths[1] = missing;
 	o.n_paths = 2;
 	o.timeout_ms = 400;
 	o.settle_ms = 100;
-	REQUIRE(find_timed(&o, found, &n, &err, &took) == 0);
-	CHECK(took >= 100);
+	CHECK(find_timed(&o, found, &n, &err, &took) == -ETIMEDOUT);
+	CHECK(took >= 400);
 	CHECK(n == 1);
+	CHECK(strstr(err.msg, "1 of the 2 devices named did not appear within 400 ms"));
+	CHECK(strstr(err.msg, "vdz"));
 }
 
 TEST(luks_find_explicit_path_problems_are_told)
@@ -679,9 +681,10 @@ TEST(luks_find_explicit_path_problems_are_told)
 	fake_roots(&o, sys, dev);
 	o.paths = paths;
 	o.n_paths = 1;
-	o.timeout_ms = 100;
-	CHECK(luks_find(&o, found, &n, &err) == -ETIMEDOUT);
+	o.timeout_ms = 5000;	/* not waited for: the device named is there */
+	CHECK(luks_find(&o, found, &n, &err) == -ENOKEY);
 	CHECK(n == 0);
+	CHECK(strstr(err.msg, "none of the devices named"));
 	CHECK(strstr(err.msg, "no known signature"));
 }
 
