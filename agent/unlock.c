@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -173,6 +174,32 @@ static int check_configuration(const struct unlock_run *r)
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+/*
+ * The mapping name before anything is asked for: 1 when it is free, 0 when
+ * this volume is open under it already, or -EXIT_* when it is taken by
+ * another device (a secret released for nothing otherwise).
+ */
+static int check_mapping(const struct unlock_run *r)
+{
+	struct snp_err err = { 0 };
+	char uuid[40];
+	int ret = luks_active_uuid(r->name, uuid, &err);
+
+	if (ret < 0) {
+		agent_log(LOG_ERR, "%s: %s", r->vol, err.msg);
+		return -EXIT_ACTIVATE_FAILED;
+	}
+	if (!ret)
+		return 1;
+	if (!strcasecmp(uuid, r->volume->uuid)) {
+		agent_log(LOG_NOTICE, "%s: already active as %s: nothing to do", r->vol, r->name);
+		return 0;
+	}
+	agent_log(LOG_ERR, "%s: the name %s is taken by %s", r->vol, r->name,
+		  uuid[0] ? uuid : "a device that is not a LUKS volume");
+	return -EXIT_ACTIVATE_FAILED;
 }
 
 static int provider_failed(const struct unlock_run *r, int error, const struct snp_err *err)
@@ -341,9 +368,12 @@ int unlock_volume(const struct luks_found *volume, const struct agent_settings *
 
 	run_init(&r, volume, settings, mode, overall);
 	/* --verify-only checks the secret, whatever is mapped. */
-	if (mode == LUKS_OPEN_ACTIVATE && luks_is_active(r.name) > 0) {
-		agent_log(LOG_NOTICE, "%s: already active as %s: nothing to do", r.vol, r.name);
-		return EXIT_OK;
+	if (mode == LUKS_OPEN_ACTIVATE) {
+		ret = check_mapping(&r);
+		if (ret <= 0) {
+			ret = -ret;
+			goto out;
+		}
 	}
 	ret = check_configuration(&r);
 	if (ret)

@@ -140,3 +140,30 @@ int luks_is_active(const char *name)
 	crypt_set_log_callback(NULL, NULL, NULL);
 	return st == CRYPT_ACTIVE || st == CRYPT_BUSY;
 }
+
+int luks_active_uuid(const char *name, char uuid[40], struct snp_err *err)
+{
+	struct luks_crypt_log log = { "" };
+	struct crypt_device *cd = NULL;
+	const char *u;
+	int r;
+
+	uuid[0] = '\0';
+	if (!luks_is_active(name))
+		return 0;
+	crypt_set_log_callback(NULL, luks_crypt_log_keep, &log);
+	r = crypt_init_by_name(&cd, name);
+	crypt_set_log_callback(NULL, NULL, NULL);
+	if (r < 0) {
+		r = snp_errf(err, r, "%s is active, but libcryptsetup cannot read it: %s", name,
+			     luks_crypt_why(&log, r));
+		goto out;
+	}
+	u = crypt_get_uuid(cd);
+	if (u && strlen(u) < 40)
+		snprintf(uuid, 40, "%s", u);
+	r = 1;
+out:
+	crypt_free(cd);
+	return r;
+}

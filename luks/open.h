@@ -29,4 +29,11 @@ int luks_open(const char *device, int keyslot, const char *name, enum luks_open_
 /* Whether a device-mapper device of that name is active. */
 int luks_is_active(const char *name);
 
+/*
+ * Which LUKS volume the active mapping name holds: 1 with uuid set (its
+ * header UUID, "" when it has none), 0 when name is not active, or a
+ * negative errno (err set) when it is active but cannot be read.
+ */
+int luks_active_uuid(const char *name, char uuid[40], struct snp_err *err);
+
 #endif

@@ -838,6 +838,7 @@ TEST(luks_open_activate_needs_device_mapper)
 	struct luks_enroll_result res;
 	struct snp_err err = { 0 };
 	const char *path;
+	char uuid[40];
 
 	if (device_mapper_works())
 		test_skip("this kernel has device-mapper; activation comes with the QEMU tests");
@@ -849,6 +850,8 @@ TEST(luks_open_activate_needs_device_mapper)
 	CHECK(luks_open(path, res.keyslot, NULL, LUKS_OPEN_ACTIVATE, secret, sizeof(secret),
 			&err) == -EINVAL);
 	CHECK(!luks_is_active("snp-unseal-test"));
+	CHECK(luks_active_uuid("snp-unseal-test", uuid, &err) == 0);
+	CHECK(uuid[0] == '\0');
 }
 
 /*
@@ -864,6 +867,7 @@ TEST(luks_messages_go_to_err_not_stderr)
 	struct snp_err err, open_err;
 	int saved, fd;
 	struct stat st;
+	char uuid[40];
 
 	REQUIRE(path);
 	make_secret(secret, 7, 3);
@@ -875,6 +879,7 @@ TEST(luks_messages_go_to_err_not_stderr)
 	enroll_with(path, passphrase, secret, &res, &err);
 	verify(test_path("missing.img"), 0, secret, sizeof(secret), &open_err);
 	luks_is_active("snp-unseal-test");
+	luks_active_uuid("snp-unseal-test", uuid, &open_err);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
