@@ -30,6 +30,8 @@ enum snp_unseal_exit {
 				 * failed otherwise (no usable device-mapper, the
 				 * keyslot gone, device-mapper refusing) */
 	EXIT_DISABLED = 10,	/* unlock: disabled (enable = 0, rd.snp_unseal=0) */
+	EXIT_POWEROFF_FAILED = 11, /* unlock: failing closed, but neither power-off
+				 * nor halt worked: the caller must not go on */
 };
 
 #endif

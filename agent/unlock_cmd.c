@@ -81,7 +81,7 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 unlocked, 2 usage or configuration, 3 no report provider,\n"
 	      "4 report failed, 5 no volume, 6 refused, 7 unreachable, 8 bad secret,\n"
-	      "9 activation failed, 10 disabled (see snp-unseal(8)).\n",
+	      "9 activation failed, 10 disabled, 11 could not power off (see snp-unseal(8)).\n",
 	      out);
 }
 
@@ -426,20 +426,28 @@ static void unlock_all(const struct layers *l, const struct unlock_args *a,
 	}
 }
 
-/* on_failure = poweroff: fail closed. Returns only when that did not happen. */
-static void fail_closed(const struct outcome *o, const struct unlock_args *a)
+/*
+ * on_failure = poweroff: fail closed. Returns the exit code when that did
+ * not happen: the failure's with --no-poweroff, else EXIT_POWEROFF_FAILED,
+ * which the initrd glue must not answer with a passphrase prompt.
+ */
+static int fail_closed(const struct outcome *o, const struct unlock_args *a)
 {
 	if (!o->code || o->on_failure != AGENT_POWEROFF)
-		return;
+		return o->code;
 	if (a->no_poweroff) {
 		agent_log(LOG_ERR, "failing closed: would power off now (--no-poweroff: exit %d "
 			  "instead)", o->code);
-		return;
+		return o->code;
 	}
 	agent_log(LOG_ERR, "failing closed: powering off (exit %d)", o->code);
 	sync();
 	reboot(RB_POWER_OFF);
-	agent_log(LOG_ERR, "cannot power off: %s; exiting with %d", strerror(errno), o->code);
+	agent_log(LOG_ERR, "cannot power off: %s; halting", strerror(errno));
+	reboot(RB_HALT_SYSTEM);
+	agent_log(LOG_CRIT, "cannot halt either: %s; exiting with %d: do not go on booting",
+		  strerror(errno), EXIT_POWEROFF_FAILED);
+	return EXIT_POWEROFF_FAILED;
 }
 
 static int run(const struct unlock_args *a)
@@ -476,8 +484,7 @@ static int run(const struct unlock_args *a)
 			unlock_all(l, a, found, n, &o);
 		}
 	}
-	fail_closed(&o, a);
-	code = o.code;
+	code = fail_closed(&o, a);
 out:
 	free(found);
 	free(l);

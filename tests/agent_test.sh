@@ -434,6 +434,27 @@ else
 	echo "skip the poweroff case: no PID namespace here (unshare --pid --fork --mount-proc)"
 fi
 
+# Without CAP_SYS_BOOT neither power-off nor halt works: status 11, never a
+# plain failure. In a PID namespace of its own too, so that a capability
+# that was not dropped after all ends only the namespace, not this machine.
+if [ "$(unshare --pid --fork --mount-proc sh -c 'echo $$' 2>/dev/null)" = 1 ] &&
+	setpriv --bounding-set=-sys_boot true 2>/dev/null; then
+	start=$(now_ms)
+	st=0
+	unshare --pid --fork --mount-proc setpriv --bounding-set=-sys_boot "$agent" unlock "$tmp/img2" --config "$tmp/agent.conf" \
+		--cmdline none --crypttab none --kmsg "$tmp/nocap.kmsg" --verify-only \
+		--on-failure poweroff >"$tmp/nocap.out" 2>"$tmp/nocap.err" || st=$?
+	ms=$(($(now_ms) - start))
+	err=$(cat "$tmp/nocap.err")
+	cases="$cases
+  poweroff-without-cap: exit $st after $ms ms"
+	expect poweroff-without-cap 11 0 "$quick_ms"
+	says nocap 'cannot power off'
+	says nocap 'cannot halt either'
+else
+	echo "skip the power-off-fails case: no PID namespace, or setpriv cannot drop CAP_SYS_BOOT"
+fi
+
 # --- No secret in anything the agent wrote.
 leaks=""
 for f in "$tmp"/*.err "$tmp"/*.out "$tmp"/*.kmsg; do
