@@ -179,7 +179,8 @@ static int check_configuration(const struct unlock_run *r)
 /*
  * The mapping name before anything is asked for: 1 when it is free, 0 when
  * this volume is open under it already, or -EXIT_* when it is taken by
- * another device (a secret released for nothing otherwise).
+ * another device or device-mapper is unusable (a secret released for
+ * nothing otherwise).
  */
 static int check_mapping(const struct unlock_run *r)
 {

@@ -145,15 +145,21 @@ int luks_active_uuid(const char *name, char uuid[40], struct snp_err *err)
 {
 	struct luks_crypt_log log = { "" };
 	struct crypt_device *cd = NULL;
+	crypt_status_info st;
 	const char *u;
-	int r;
+	int r = 0;
 
 	uuid[0] = '\0';
-	if (!luks_is_active(name))
-		return 0;
 	crypt_set_log_callback(NULL, luks_crypt_log_keep, &log);
-	r = crypt_init_by_name(&cd, name);
+	st = crypt_status(NULL, name);
+	if (st == CRYPT_ACTIVE || st == CRYPT_BUSY)
+		r = crypt_init_by_name(&cd, name);
 	crypt_set_log_callback(NULL, NULL, NULL);
+	if (st == CRYPT_INVALID)
+		return snp_errf(err, -ENODEV, "no usable device-mapper to map %s (%s)", name,
+				log.msg[0] ? log.msg : "is dm_mod loaded?");
+	if (st != CRYPT_ACTIVE && st != CRYPT_BUSY)
+		return 0;
 	if (r < 0) {
 		r = snp_errf(err, r, "%s is active, but libcryptsetup cannot read it: %s", name,
 			     luks_crypt_why(&log, r));

@@ -31,8 +31,9 @@ int luks_is_active(const char *name);
 
 /*
  * Which LUKS volume the active mapping name holds: 1 with uuid set (its
- * header UUID, "" when it has none), 0 when name is not active, or a
- * negative errno (err set) when it is active but cannot be read.
+ * header UUID, "" when it has none), 0 when name is not active; -ENODEV
+ * when device-mapper cannot be used here, other negative errnos when it
+ * is active but cannot be read (err set on each error).
  */
 int luks_active_uuid(const char *name, char uuid[40], struct snp_err *err);
 

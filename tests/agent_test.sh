@@ -264,6 +264,23 @@ final_bounds typo-poweroff 2
 says typo-poweroff 'banana'
 says typo-poweroff 'would power off'
 
+# --- Activation needs device-mapper: without it, no broker is even asked.
+if ! grep -qw device-mapper /proc/misc 2>/dev/null; then
+	start=$(now_ms)
+	st=0
+	(cd "$tmp/cwd" && exec "$agent" unlock "$img" --config "$tmp/agent.conf" --cmdline none \
+		--crypttab none --kmsg none) >"$tmp/no-dm.out" 2>"$tmp/no-dm.err" || st=$?
+	ms=$(($(now_ms) - start))
+	err=$(cat "$tmp/no-dm.err")
+	cases="$cases
+  no-device-mapper: exit $st after $ms ms"
+	expect no-device-mapper 9 0 "$quick_ms"
+	says no-dm 'device-mapper'
+	t_check "no-device-mapper: no broker was asked" sh -c "! grep -q asking '$tmp/no-dm.err'"
+else
+	echo "skip the no-device-mapper case: this kernel has device-mapper"
+fi
+
 # --- Configuration sources and their precedence (cmdline > token > file).
 # A proxy to the real broker shows which broker URL the agent took.
 start_bad route --mode proxy --upstream "127.0.0.1:$port"
