@@ -442,6 +442,10 @@ static int reg_init(struct reg_file *f, const char *path)
 	    snprintf(f->tmp, sizeof(f->tmp), "%s/.%s.tmp.XXXXXX", f->dir, base) >=
 		    (int)sizeof(f->tmp))
 		return failure("enroll", "%s: path too long", path);
+	/* A directory that cannot take the file is told before the passphrase is typed. */
+	if (access(f->dir, W_OK | X_OK))
+		return failure("enroll", "%s: cannot write the registration there: %s "
+			       "(nothing was changed)", f->dir, strerror(errno));
 	/* O_EXCL-like refusal now, before the passphrase; publishing checks again. */
 	if (!lstat(path, &st))
 		return failure("enroll", "%s exists; not overwriting it (nothing was changed)",

@@ -284,6 +284,11 @@ run "refused: the symlink's target is not created" 0 test ! -e "$tmp/nowhere"
 rm "$tmp/reg/dangling.json"
 run "refused: a registration in a missing directory" 1 enroll "$rimg" "$tmp/none/r.json"
 same_header "refused: missing directory: header unchanged" "$rimg" "$tmp/r.orig"
+run "refused: a missing directory is told before the passphrase is read" 1 \
+	"$agent" enroll "$rimg" --broker "$b1" --ca "$ca" --key-file "$tmp/no-such-key" \
+	--registration "$tmp/none/r.json"
+t_contains "refused: missing directory: the message names it" "$t_out" \
+	"$tmp/none: cannot write the registration there"
 
 cp "$img" "$tmp/a.before"
 run "refused: already enrolled" 1 enroll "$img" "$rreg"
