@@ -296,6 +296,7 @@ static int crypttab_name(const struct unlock_args *a, const struct luks_found *v
 	size_t n_paths = sizeof(paths) / sizeof(paths[0]);
 	struct snp_err err = { 0 };
 	char name[LUKS_TOKEN_NAME_MAX];
+	const char *named_by = NULL;
 	int ret = -ENOENT;
 
 	if (a->crypttab && !strcmp(a->crypttab, "none"))
@@ -311,9 +312,7 @@ static int crypttab_name(const struct unlock_args *a, const struct luks_found *v
 	}
 	for (size_t i = 0; i < n_paths && ret == -ENOENT; i++) {
 		ret = luks_crypttab_lookup(paths[i], v->uuid, v->path, name, &err);
-		if (!ret)
-			agent_log(LOG_INFO, "%s (%s): %s names it %s", v->path, v->uuid, paths[i],
-				  name);
+		named_by = paths[i];
 	}
 	if (ret == -ENOENT)
 		return 0;
@@ -321,8 +320,9 @@ static int crypttab_name(const struct unlock_args *a, const struct luks_found *v
 		agent_log(LOG_ERR, "%s (%s): crypttab: %s", v->path, v->uuid, err.msg);
 		return -EINVAL;
 	}
+	agent_log(LOG_INFO, "%s (%s): %s names it %s", v->path, v->uuid, named_by, name);
 	agent_settings_clear(layer);
-	return agent_settings_set(layer, "name", name, paths[0], &err) ? -EINVAL : 0;
+	return agent_settings_set(layer, "name", name, named_by, &err) ? -EINVAL : 0;
 }
 
 /*
