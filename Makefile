@@ -21,7 +21,8 @@ BUILD := build
 DEPS_DIR ?= $(BUILD)/deps
 DEPS := $(DEPS_DIR)/prefix
 DEPS_STAMP := $(DEPS_DIR)/stamp
-DEPS_INPUTS := deps/pins deps/sources.list deps/mbedtls_config.h deps/fetch deps/build
+DEPS_INPUTS := deps/pins deps/sources.list deps/mbedtls_config.h \
+	deps/mbedtls_sha256_x86.c deps/mbedtls_sha256_x86.h deps/fetch deps/build
 
 ifeq ($(V),1)
 Q :=

@@ -27,6 +27,10 @@
 #define MBEDTLS_SHA1_C
 #define MBEDTLS_SHA224_C
 #define MBEDTLS_SHA256_C
+/* Our own SHA-256 block function (deps/mbedtls_sha256_x86.c, added to
+ * libmbedcrypto.a by deps/build): the x86 SHA extensions for the PBKDF2
+ * that libcryptsetup runs on every LUKS2 unlock, portable C elsewhere. */
+#define MBEDTLS_SHA256_PROCESS_ALT
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_HKDF_C
