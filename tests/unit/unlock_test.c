@@ -682,7 +682,8 @@ TEST(unlock_retries_a_5xx_until_the_deadline)
 	CHECK(f.elapsed_ms >= 1100 && f.elapsed_ms < 1200 + SLACK_MS);
 	fx_close(&f);
 	CHECK(logged_count("refused: vek-unavailable") >= 2);
-	CHECK(logged("; last: %s refused: 503 vek-unavailable", f.url));
+	/* The last attempt may be the one the deadline cut short, before any answer. */
+	CHECK(logged("no broker released the secret within the 1200 ms deadline"));
 }
 
 TEST(unlock_a_missing_ca_bundle_is_a_configuration_error)
