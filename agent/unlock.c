@@ -22,6 +22,7 @@
 #include "agent/secmem.h"
 #include "agent/unlock.h"
 #include "proto/client.h"
+#include "snp/fdio.h"
 #include "snp/provider.h"
 #include "tls/http.h"
 
@@ -32,6 +33,7 @@ struct unlock_run {
 	const struct luks_found *volume;
 	const struct agent_settings *s;
 	enum luks_open_mode mode;
+	int key_fd;			/* >= 0: the verified secret goes there */
 	const struct snp_deadline *overall;
 	char vol[PATH_MAX + LUKS_UUID_MAX + 4];	/* "PATH (UUID)" for every line */
 	char name[LUKS_TOKEN_NAME_MAX];
@@ -226,6 +228,20 @@ static int refused(struct unlock_run *r, const char *broker, const struct proto_
 	return UNLOCK_RETRY;
 }
 
+/* Not an errno: the verified secret could not be written to key_fd (logged). */
+#define KEY_NOT_HANDED	(-100000)
+
+/* The verified secret to key_fd (a pipe to cryptsetup, for a keyscript). */
+static int hand_over(const struct unlock_run *r, size_t secret_len)
+{
+	int ret = snp_write_all(r->key_fd, r->secret.buf, secret_len);
+
+	if (!ret)
+		return 0;
+	agent_log(LOG_ERR, "%s: writing the key out: %s", r->vol, strerror(-ret));
+	return KEY_NOT_HANDED;
+}
+
 /* The secret is in r->secret: open the token's keyslot with it. */
 static int open_with_secret(struct unlock_run *r, const char *broker, size_t secret_len)
 {
@@ -235,10 +251,17 @@ static int open_with_secret(struct unlock_run *r, const char *broker, size_t sec
 
 	ret = luks_open(r->volume->path, keyslot, r->name, r->mode, r->secret.buf, secret_len,
 			&err);
+	if (!ret && r->key_fd >= 0)
+		ret = hand_over(r, secret_len);
 	explicit_bzero(r->secret.buf, r->secret.size);
 	switch (ret) {
+	case KEY_NOT_HANDED:
+		return EXIT_FAILURE_OTHER;
 	case 0:
-		if (r->mode == LUKS_OPEN_VERIFY)
+		if (r->key_fd >= 0)
+			agent_log(LOG_NOTICE, "%s: secret verified on keyslot %d and handed "
+				  "over (--print-key)", r->vol, keyslot);
+		else if (r->mode == LUKS_OPEN_VERIFY)
 			agent_log(LOG_NOTICE, "%s: secret verified on keyslot %d "
 				  "(not activated: --verify-only)", r->vol, keyslot);
 		else
@@ -361,13 +384,14 @@ static const char *exit_reason(int code)
 	}
 }
 
-int unlock_volume(const struct luks_found *volume, const struct agent_settings *settings,
-		  enum luks_open_mode mode, const struct snp_deadline *overall)
+static int unlock(const struct luks_found *volume, const struct agent_settings *settings,
+		  enum luks_open_mode mode, int key_fd, const struct snp_deadline *overall)
 {
 	struct unlock_run r;
 	int ret;
 
 	run_init(&r, volume, settings, mode, overall);
+	r.key_fd = key_fd;
 	/* --verify-only checks the secret, whatever is mapped. */
 	if (mode == LUKS_OPEN_ACTIVATE) {
 		ret = check_mapping(&r);
@@ -400,4 +424,16 @@ out:
 	if (ret)
 		agent_log(LOG_ERR, "%s: not unlocked: %s (exit %d)", r.vol, exit_reason(ret), ret);
 	return ret;
+}
+
+int unlock_volume(const struct luks_found *volume, const struct agent_settings *settings,
+		  enum luks_open_mode mode, const struct snp_deadline *overall)
+{
+	return unlock(volume, settings, mode, -1, overall);
+}
+
+int unlock_volume_key(const struct luks_found *volume, const struct agent_settings *settings,
+		      int key_fd, const struct snp_deadline *overall)
+{
+	return unlock(volume, settings, LUKS_OPEN_VERIFY, key_fd, overall);
 }

@@ -42,6 +42,15 @@ int unlock_volume(const struct luks_found *volume, const struct agent_settings *
 		  enum luks_open_mode mode, const struct snp_deadline *overall);
 
 /*
+ * The same, verifying the secret on the keyslot (LUKS_OPEN_VERIFY), then
+ * writing it to key_fd: a crypttab keyscript's standard output, which
+ * cryptsetup reads from a pipe. Nothing is mapped here. EXIT_FAILURE_OTHER
+ * when the write fails.
+ */
+int unlock_volume_key(const struct luks_found *volume, const struct agent_settings *settings,
+		      int key_fd, const struct snp_deadline *overall);
+
+/*
  * The wait before round `round` (1 for the wait after the first round):
  * min(backoff_max, backoff * 2^(round-1)), then a jitter that keeps
  * between half and all of it, taken from rnd (uniform 32 bits).

@@ -39,6 +39,7 @@ struct unlock_args {
 	const char *crypttab;		/* NULL: the initrd's usual places; "none": skip */
 	const char *sys_root, *dev_root;
 	bool verify_only;
+	bool print_key;
 	bool no_poweroff;
 	bool help;
 	struct agent_settings options;	/* layer 1: --KEY VALUE */
@@ -55,7 +56,7 @@ static void print_usage(FILE *out)
 {
 	fputs("Usage: snp-unseal unlock [DEVICE...] [--config FILE] [--cmdline FILE|none]\n"
 	      "                         [--kmsg PATH|none] [--crypttab FILE|none]\n"
-	      "                         [--verify-only] [--no-poweroff]\n"
+	      "                         [--verify-only | --print-key] [--no-poweroff]\n"
 	      "                         [--sys-root DIR] [--dev-root DIR] [--KEY VALUE]...\n"
 	      "\n"
 	      "Open every LUKS2 volume that carries an snp-unseal token (or the DEVICEs\n"
@@ -69,6 +70,8 @@ static void print_usage(FILE *out)
 	      "  --crypttab FILE|none  mapping names (default " LUKS_CRYPTTAB_PATH ", else\n"
 	      "                      " LUKS_CRYPTTAB_INITRD_PATH ")\n"
 	      "  --verify-only       check the secret against the keyslot, map nothing\n"
+	      "  --print-key         check it, then write it to standard output (a pipe,\n"
+	      "                      never a terminal) for a crypttab keyscript; one volume\n"
 	      "  --no-poweroff       with on_failure = poweroff, log it but exit instead\n"
 	      "  --sys-root DIR      sysfs to scan for block devices (default /sys)\n"
 	      "  --dev-root DIR      where their device nodes are (default /dev)\n"
@@ -114,6 +117,7 @@ static bool fixed_option(struct unlock_args *a, const char *name, const char ***
 		{ "sys-root", &a->sys_root, NULL },
 		{ "dev-root", &a->dev_root, NULL },
 		{ "verify-only", NULL, &a->verify_only },
+		{ "print-key", NULL, &a->print_key },
 		{ "no-poweroff", NULL, &a->no_poweroff },
 		{ "help", NULL, &a->help },
 	};
@@ -416,6 +420,8 @@ static void unlock_all(const struct layers *l, const struct unlock_args *a,
 		} else if (agent_settings_check(&eff, &err)) {
 			agent_log(LOG_ERR, "%s (%s): %s", found[i].path, found[i].uuid, err.msg);
 			code = EXIT_USAGE;
+		} else if (a->print_key) {
+			code = unlock_volume_key(&found[i], &eff, STDOUT_FILENO, &overall);
 		} else {
 			code = unlock_volume(&found[i], &eff, mode, &overall);
 		}
@@ -476,7 +482,10 @@ static int run(const struct unlock_args *a)
 	if (!o.code)
 		record(&o, find_volumes(l, a, found, &n), &l->base);
 	if (!o.code || o.code == EXIT_NO_VOLUME) {
-		if (agent_is_set(&l->base, AS_NAME) && n > 1) {
+		if (a->print_key && n != 1) {
+			agent_log(LOG_ERR, "--print-key needs exactly one volume; %zu found", n);
+			record(&o, EXIT_USAGE, &l->base);
+		} else if (agent_is_set(&l->base, AS_NAME) && n > 1) {
 			agent_log(LOG_ERR, "a name (%s) is set for %zu volumes: set it in each "
 				  "token instead", l->base.name, n);
 			record(&o, EXIT_USAGE, &l->base);
@@ -501,6 +510,12 @@ int unlock_main(int argc, char *argv[])
 		return EXIT_FAILURE_OTHER;
 	}
 	code = parse_args(a, argc, argv);
+	if (!code && a->print_key && a->verify_only)
+		code = usage_error("--print-key and --verify-only exclude each other");
+	/* The secret never goes to a terminal, where it would be seen and kept. */
+	if (!code && a->print_key && isatty(STDOUT_FILENO))
+		code = usage_error("--print-key writes the secret: standard output must not be "
+				   "a terminal");
 	if (code || a->help) {
 		if (!code) {
 			print_usage(stdout);

@@ -281,6 +281,27 @@ else
 	echo "skip the no-device-mapper case: this kernel has device-mapper"
 fi
 
+# --- --print-key (a crypttab keyscript): the verified secret on standard output only.
+st=0
+(cd "$tmp/cwd" && exec "$agent" unlock "$img" --print-key --config "$tmp/agent.conf" \
+	--cmdline none --crypttab none --kmsg "$tmp/print-key.kmsg") >"$tmp/print-key.key" \
+	2>"$tmp/print-key.err" || st=$?
+t_check "print-key: exit 0 (got $st)" test "$st" -eq 0
+t_check "print-key: standard output is the secret, nothing else" \
+	test "$(od -An -v -tx1 "$tmp/print-key.key" | tr -d ' \n')" = "$secret_hex"
+t_status "print-key: cryptsetup opens the token's keyslot with it" 0 \
+	cryptsetup open --test-passphrase --key-slot 1 --key-file "$tmp/print-key.key" "$img"
+rm -f "$tmp/print-key.key"
+if command -v script >/dev/null 2>&1; then
+	st=0
+	script -qec "'$agent' unlock '$img' --print-key --config '$tmp/agent.conf' --cmdline none --kmsg none" \
+		/dev/null >"$tmp/print-tty.log" 2>&1 || st=$?
+	t_check "print-key: refused on a terminal (exit 2, got $st)" test "$st" -eq 2
+	t_check "print-key: the refusal says why" grep -q 'must not be a terminal' "$tmp/print-tty.log"
+	t_check "print-key: nothing printed on the terminal is the secret" \
+		sh -c "! od -An -v -tx1 '$tmp/print-tty.log' | tr -d ' \\n' | grep -q '$secret_hex'"
+fi
+
 # --- Configuration sources and their precedence (cmdline > token > file).
 # A proxy to the real broker shows which broker URL the agent took.
 start_bad route --mode proxy --upstream "127.0.0.1:$port"
