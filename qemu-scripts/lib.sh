@@ -343,13 +343,16 @@ e2e_qemu_start() {
 	# a writer, and its input never ends between e2e_type calls.
 	exec 9<>"$E2E_QEMU_IN"
 	E2E_QEMU_START_MS=$(e2e_now_ms)
+	# The broker through guestfwd: a "cmd:" forward (a socat per guest
+	# connection), since a "tcp:" one is a single connection QEMU makes at
+	# start, which the broker's handshake timeout closes.
 	timeout -k 5 "$eqs_secs" qemu-system-x86_64 -accel "${SNP_DEMO_ACCEL:-tcg}" \
 		-machine q35 -m 1024 -smp 2 -nodefaults -display none -monitor none \
 		-no-reboot -serial stdio \
 		-kernel "$E2E_VMLINUZ" -initrd "$eqs_initrd" \
 		-append "console=ttyS0 panic=1 $eqs_append" \
 		-drive "file=$eqs_img,if=virtio,format=raw" \
-		-netdev "user,id=n0,restrict=on,guestfwd=tcp:$E2E_BROKER_ADDR:8443-tcp:127.0.0.1:${E2E_PORT:-1}" \
+		-netdev "user,id=n0,restrict=on,guestfwd=tcp:$E2E_BROKER_ADDR:8443-cmd:socat - tcp:127.0.0.1:${E2E_PORT:-1}" \
 		-device virtio-net-pci,netdev=n0 \
 		-device virtio-serial-pci \
 		-chardev "socket,id=snpsim,path=$E2E_W/sim.sock,reconnect=1" \

@@ -1,0 +1,8 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# initqueue/online hook (sourced with the interface as $1 when a lease is
+# bound): the network is up, unlock. Once, whatever the number of links.
+
+type snp_unseal_run > /dev/null 2>&1 || . /lib/snp-unseal-lib.sh
+
+snp_unseal_enabled && snp_unseal_run
