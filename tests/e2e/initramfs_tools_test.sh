@@ -1,0 +1,242 @@
+# shellcheck shell=sh
+# initramfs-tools end to end under QEMU (TCG): initrds made by mkinitramfs
+# with initramfs-tools/ (tests/e2e/initramfs-tools.sh), the real kernel,
+# udev, cryptroot and dm-crypt in the guest; the broker and the firmware
+# simulator on the host (qemu-scripts/lib.sh). Each case reads its
+# verdict from the serial console:
+#   unlock       the agent opens root_crypt before cryptroot, which finds
+#                it open; switch_root into the encrypted root (its marker)
+#   down         no broker: cryptroot's prompt within the deadline's bound,
+#                the reason on the console; the passphrase typed there boots
+#   refused      the broker refuses the measurement: the prompt, and the
+#                broker's reason on the console
+#   closed       the same with on_failure = poweroff: the guest powers off,
+#                no prompt, no root
+#   keyscript    crypttab's keyscript= mode: cryptroot runs
+#                snp-unseal-keyscript (unlock --print-key) and boots
+#   keyscript-refused  the keyscript falls back to askpass's prompt; the
+#                passphrase typed there boots
+#   cryptopts    no crypttab in the initrd, the line in cryptopts= on the
+#                kernel command line: the agent uses that name
+# and prints the figures: time from QEMU's start to the root's marker,
+# and the initrd's size with and without snp-unseal.
+#
+# Needs root (the kernel in /boot is root's), qemu-system-x86,
+# initramfs-tools-core and cryptsetup-initramfs (qemu-scripts/install-deps);
+# skips without them. Env BUILD and TOP as for tests/*_test.sh.
+set -eu
+. "$TOP/tests/lib.sh"
+. "$TOP/qemu-scripts/lib.sh"
+. "$TOP/tests/e2e/initramfs-tools.sh"
+
+skip() {
+	echo "skipped: $*"
+	t_done
+	exit 0
+}
+
+for prog in qemu-system-x86_64 mkinitramfs cryptsetup mke2fs socat; do
+	command -v "$prog" >/dev/null 2>&1 ||
+		skip "$prog is missing (qemu-scripts/install-deps installs it)"
+done
+[ -x /usr/share/initramfs-tools/hooks/cryptroot ] ||
+	skip "cryptsetup-initramfs is missing (qemu-scripts/install-deps installs it)"
+[ "$(id -u)" -eq 0 ] || skip "not root (the guest kernel in /boot and mkinitramfs want root)"
+
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM
+
+deadline_s=20		# the agent's deadline in the "down" case
+margin_s=30		# what TCG may add to a bound (its speed varies ~2x)
+append_base="root=/dev/mapper/root_crypt ip=dhcp"
+prompt_re='Please unlock disk root_crypt'
+
+setup_failed() {
+	t_fail "set-up: $1"
+	t_done || true
+	exit 1
+}
+
+e2e_init "$BUILD/e2e-initramfs-tools" || setup_failed "work directory"
+W=$E2E_W
+e2e_kernel || setup_failed "kernel"
+e2e_new_marker
+e2e_make_rootdir "$W/rootdir" "$E2E_MARKER" || setup_failed "root tree"
+# Typed at the prompt: printable, and no newline in the key file.
+printf 'e2e passphrase %s' "$E2E_MARKER" >"$W/pass"
+e2e_make_image "$W/root.img" "$W/rootdir" "$W/pass" || setup_failed "LUKS2 image"
+e2e_sim_start || setup_failed "simulator"
+e2e_broker_setup || setup_failed "broker configuration"
+e2e_broker_start || setup_failed "broker"
+e2e_enroll "$W/root.img" "$W/pass" || setup_failed "enroll"
+e2e_guest_etc "$W/guest-etc" || setup_failed "the initrd's /etc/snp-unseal"
+
+printf 'root_crypt UUID=%s none luks,discard\n' "$E2E_UUID" >"$W/crypttab"
+printf 'root_crypt UUID=%s none luks,discard,keyscript=%s\n' "$E2E_UUID" \
+	/lib/cryptsetup/scripts/snp-unseal-keyscript >"$W/crypttab-keyscript"
+: >"$W/crypttab-none"
+for variant in plain:crypttab:with without:crypttab:without keyscript:crypttab-keyscript:with \
+	notab:crypttab-none:with; do
+	name=${variant%%:*} rest=${variant#*:}
+	if e2e_initramfs "$W/initrd-$name" "$W/conf-$name" "$W/${rest%%:*}" "${rest#*:}"; then
+		t_ok "mkinitramfs: initrd-$name"
+	else
+		setup_failed "mkinitramfs initrd-$name"
+	fi
+done
+
+# The initrd's order: ours before cryptroot in local-top (cryptroot's
+# prereqs name every other script there).
+mkdir "$W/unpacked"
+unmkinitramfs "$W/initrd-plain" "$W/unpacked" >/dev/null 2>&1 ||
+	setup_failed "unmkinitramfs initrd-plain"
+order=$(grep -o '/scripts/local-top/[a-z-]*' "$W/unpacked/scripts/local-top/ORDER" | tr '\n' ' ')
+case $order in
+*snp-unseal*cryptroot*) t_ok "local-top order: $order" ;;
+*) t_fail "local-top order: snp-unseal before cryptroot" "$order" ;;
+esac
+for f in usr/sbin/snp-unseal etc/snp-unseal/snp-unseal.conf etc/snp-unseal/ca.pem \
+	scripts/snp-unseal-functions usr/lib/cryptsetup/askpass cryptroot/crypttab; do
+	t_check "initrd-plain holds /$f" test -s "$W/unpacked/$f"
+done
+for m in sev-guest configfs virtio_console dm-crypt virtio_net; do
+	t_check "initrd-plain holds $m.ko" \
+		sh -c "find '$W/unpacked/usr/lib/modules' -name '$m.ko*' | grep -q ."
+done
+
+log=""
+# boot NAME INITRD [APPEND...]
+boot() {
+	b_name=$1 b_initrd=$2
+	shift 2
+	e2e_qemu_start "$b_name" "$W/initrd-$b_initrd" "$W/root.img" "$append_base $*"
+	log=$E2E_QEMU_LOG
+}
+
+# wait_for CASE WHAT ERE SECONDS: ok when a console line matches.
+wait_for() {
+	if e2e_wait_line "$log" "$3" "$4"; then
+		t_ok "$1: $2 (after $E2E_SEEN_MS ms)"
+		return 0
+	fi
+	t_fail "$1: $2" "not on the console within $4 s; its last lines:" "$(tail -n 25 "$log")"
+	return 1
+}
+
+console_has() { # CASE WHAT TEXT
+	if grep -qF -- "$3" "$log"; then
+		t_ok "$1: $2"
+	else
+		t_fail "$1: $2" "expected on the console: $3" "$(tail -n 25 "$log")"
+	fi
+}
+
+console_lacks() { # CASE WHAT TEXT
+	if grep -qF -- "$3" "$log"; then
+		t_fail "$1: $2" "on the console: $(grep -F -- "$3" "$log" | head -n 3)"
+	else
+		t_ok "$1: $2"
+	fi
+}
+
+marker_re="$E2E_MARKER_TEXT $E2E_MARKER"
+
+# unlock
+boot unlock plain
+boot_ms=""
+if wait_for unlock "switch_root into the encrypted root (marker)" "$marker_re" "$E2E_BOOT_TIMEOUT"; then
+	boot_ms=$E2E_SEEN_MS
+fi
+e2e_qemu_wait
+console_has unlock "the agent opened it under crypttab's name" \
+	"/cryptroot/crypttab names it root_crypt"
+console_has unlock "the script said so" "snp-unseal: unlocked"
+console_has unlock "the root is the dm-crypt mapping" "root device: /dev/mapper/root_crypt"
+console_has unlock "local-bottom took the network down" "taken down for the real system"
+console_lacks unlock "no passphrase prompt" "Please unlock disk"
+console_lacks unlock "cryptroot had nothing to complain about" "cryptsetup: ERROR"
+t_check "unlock: the guest powered off by itself (QEMU status 0)" test "$E2E_QEMU_STATUS" -eq 0
+
+# down: no broker behind the forward
+e2e_broker_stop
+boot down plain "rd.snp_unseal.deadline=${deadline_s}s"
+if wait_for down "the agent started" 'snp-unseal: unlocking' "$E2E_BOOT_TIMEOUT"; then
+	start_ms=$E2E_SEEN_MS
+	bound_s=$((deadline_s + margin_s))
+	if wait_for down "the passphrase prompt" "$prompt_re" "$bound_s"; then
+		took_ms=$((E2E_SEEN_MS - start_ms))
+		if [ "$took_ms" -le $((bound_s * 1000)) ]; then
+			t_ok "down: prompt ${took_ms} ms after the agent started (deadline ${deadline_s} s, bound ${bound_s} s)"
+		else
+			t_fail "down: prompt within ${bound_s} s" "after $took_ms ms"
+		fi
+		console_has down "the reason on the console" "no broker answered in time (exit 7)"
+		e2e_type "$(cat "$W/pass")"
+		wait_for down "the passphrase typed at the prompt boots" "$marker_re" 120 || true
+	fi
+fi
+e2e_qemu_stop
+e2e_broker_start || setup_failed "broker restart"
+
+# refused: the volume's policy wants another measurement
+e2e_broker volume set-policy "$E2E_UUID" other >/dev/null || setup_failed "set-policy other"
+boot refused plain
+if wait_for refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
+	console_has refused "the broker's reason on the console" "refused: policy-rejected"
+	console_has refused "what comes next on the console" \
+		"automatic unlock failed: the broker refused (exit 6); cryptroot asks for the passphrase"
+fi
+console_lacks refused "no root" "$marker_re"
+e2e_qemu_stop
+
+# closed: the same refusal, failing closed
+boot closed plain "rd.snp_unseal.on_failure=poweroff"
+e2e_qemu_wait
+if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
+	t_ok "closed: the guest powered off (QEMU exited by itself)"
+else
+	t_fail "closed: the guest powered off" "QEMU status $E2E_QEMU_STATUS (124: timed out)" \
+		"$(tail -n 25 "$log")"
+fi
+console_has closed "the reason on the console" "refused: policy-rejected"
+console_has closed "failing closed said" "failing closed: powering off"
+console_has closed "the kernel powered down" "reboot: Power down"
+console_lacks closed "no prompt" "Please unlock disk"
+console_lacks closed "no root" "$marker_re"
+
+# keyscript-refused: still refused; the keyscript falls back to askpass
+boot keyscript-refused keyscript
+if wait_for keyscript-refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
+	console_has keyscript-refused "the reason on the console" \
+		"snp-unseal-keyscript: automatic unlock failed: the broker refused (exit 6)"
+	e2e_type "$(cat "$W/pass")"
+	wait_for keyscript-refused "the passphrase typed at the prompt boots" "$marker_re" 120 || true
+fi
+e2e_qemu_stop
+e2e_broker volume set-policy "$E2E_UUID" default >/dev/null || setup_failed "set-policy default"
+
+# keyscript: cryptroot runs the keyscript, which prints the key
+boot keyscript keyscript
+wait_for keyscript "switch_root into the encrypted root (marker)" "$marker_re" \
+	"$E2E_BOOT_TIMEOUT" || true
+e2e_qemu_wait
+console_has keyscript "local-top left the keyscript's line to cryptroot" \
+	"(keyscripts only): nothing to do"
+console_has keyscript "cryptroot opened it with the key" "cryptsetup: root_crypt: set up successfully"
+console_lacks keyscript "no passphrase prompt" "Please unlock disk"
+
+# cryptopts: the line on the kernel command line only
+boot cryptopts notab "cryptopts=target=root_crypt,source=UUID=$E2E_UUID,luks,discard"
+wait_for cryptopts "switch_root into the encrypted root (marker)" "$marker_re" \
+	"$E2E_BOOT_TIMEOUT" || true
+e2e_qemu_wait
+console_has cryptopts "the agent took cryptopts=' name" "/run/snp-unseal/crypttab names it root_crypt"
+console_lacks cryptopts "no passphrase prompt" "Please unlock disk"
+
+with=$(e2e_size "$W/initrd-plain")
+without=$(e2e_size "$W/initrd-without")
+t_check "snp-unseal adds to the initrd" test "$with" -gt "$without"
+echo "figure: initramfs-tools, QEMU start to the root's marker: ${boot_ms:-?} ms (TCG)"
+echo "figure: initramfs-tools initrd (zstd, MODULES=list): $with bytes with snp-unseal," \
+	"$without without: +$((with - without)) bytes"
+t_done
