@@ -59,6 +59,18 @@
 #                            dracutbasedir: nothing is written to /usr/lib),
 #                            zstd, the virtio and dm-crypt drivers; the
 #                            dracut .conf files in CONFDIR (may be empty).
+#   e2e_world                everything above in one go, in $E2E_W: kernel,
+#                            marker, root tree, image $E2E_IMG (UUID
+#                            $E2E_UUID; passphrase $E2E_PASSPHRASE, also in
+#                            the file $E2E_PASSFILE), simulator, broker with
+#                            the volume enrolled under policy "default",
+#                            serving (E2E_PORT).
+#   e2e_dracut_snp OUT systemd|legacy [LINE...]
+#                            a dracut initrd with snp-unseal: the agent from
+#                            $BUILD, a snp-unseal.conf of e2e_agent_conf with
+#                            LINEs, with systemd (Debian 12's default) or
+#                            without it (network-legacy). Boot it with
+#                            $E2E_DRACUT_APPEND on the command line.
 #   e2e_qemu_start NAME INITRD IMG APPEND [SECONDS]
 #                            boot under QEMU (TCG, q35, 1 GiB, 2 vCPUs), in
 #                            the background, under timeout(1) (default
@@ -306,6 +318,22 @@ e2e_guest_etc() {
 		cp "$E2E_TLS/ca.pem" "$ege_dir/ca.pem"
 }
 
+e2e_world() {
+	e2e_kernel || return 1
+	e2e_new_marker
+	e2e_make_rootdir "$E2E_W/root" "$E2E_MARKER" || return 1
+	E2E_PASSPHRASE="snp-unseal demo passphrase"
+	E2E_PASSFILE=$E2E_W/passphrase
+	printf '%s' "$E2E_PASSPHRASE" >"$E2E_PASSFILE"
+	E2E_IMG=$E2E_W/root.img
+	e2e_make_image "$E2E_IMG" "$E2E_W/root" "$E2E_PASSFILE" &&
+		e2e_sim_start &&
+		e2e_broker_setup &&
+		e2e_enroll "$E2E_IMG" "$E2E_PASSFILE" &&
+		e2e_broker_start || return 1
+	E2E_DRACUT_APPEND="root=/dev/mapper/luks-$E2E_UUID rd.luks.uuid=$E2E_UUID rd.neednet=1 ip=dhcp"
+}
+
 # A dracutbasedir of symbolic links to the system's, plus our module.
 e2e_dracut_base() {
 	edb_base=$E2E_W/dracut-base
@@ -398,4 +426,25 @@ e2e_type() {
 
 e2e_marker_seen() {
 	grep -qF "$E2E_MARKER_TEXT $2" "$1" 2>/dev/null
+}
+
+e2e_dracut_snp() {
+	eds_out=$1 eds_kind=$2
+	shift 2
+	eds_dir=$E2E_W/$(basename "$eds_out").d
+	rm -rf "$eds_dir"
+	mkdir -p "$eds_dir/conf.d" || return 1
+	e2e_guest_etc "$eds_dir/etc" "$@" || return 1
+	cat >"$eds_dir/conf.d/snp-unseal.conf" <<EOF
+snp_unseal_binary="$BUILD/snp-unseal"
+snp_unseal_confdir="$eds_dir/etc"
+EOF
+	case $eds_kind in
+	systemd) e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal ;;
+	legacy)
+		e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal \
+			--omit "systemd systemd-initrd dracut-systemd systemd-networkd"
+		;;
+	*) e2e_err "e2e_dracut_snp: systemd or legacy, not $eds_kind" ;;
+	esac
 }

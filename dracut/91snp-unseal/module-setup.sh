@@ -68,7 +68,8 @@ install() {
     for _f in snp-unseal.conf ca.pem; do
         [[ -f $_confdir/$_f ]] && inst_simple "$_confdir/$_f" "/etc/snp-unseal/$_f"
     done
-    inst_dir /sys/kernel/config
+    # Not /sys/kernel/config: dracut's init mounts sysfs only when there is
+    # no /sys/kernel in the image; configfs' mount point comes with sysfs.
 
     if [[ $snp_unseal_cmdline == yes ]]; then
         mkdir -p "$initdir/etc/cmdline.d"
