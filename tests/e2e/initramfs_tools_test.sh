@@ -23,7 +23,8 @@
 #
 # Needs root (the kernel in /boot is root's), qemu-system-x86,
 # initramfs-tools-core and cryptsetup-initramfs (qemu-scripts/install-deps);
-# skips without them. Env BUILD and TOP as for tests/*_test.sh.
+# skips without them. Env BUILD and TOP as for tests/*_test.sh; arguments:
+# the cases to run (default all), e.g. "keyscript cryptopts".
 set -eu
 . "$TOP/tests/lib.sh"
 . "$TOP/qemu-scripts/lib.sh"
@@ -104,6 +105,14 @@ for m in sev-guest configfs virtio_console dm-crypt virtio_net; do
 		sh -c "find '$W/unpacked/usr/lib/modules' -name '$m.ko*' | grep -q ."
 done
 
+cases=${*:-unlock down refused closed keyscript-refused keyscript cryptopts}
+
+# policy NAME: the volume's policy at the broker ("default" releases,
+# "other" refuses this guest's measurement).
+policy() {
+	e2e_broker volume set-policy "$E2E_UUID" "$1" >/dev/null || setup_failed "set-policy $1"
+}
+
 log=""
 # boot NAME INITRD [APPEND...]
 boot() {
@@ -142,96 +151,125 @@ console_lacks() { # CASE WHAT TEXT
 marker_re="$E2E_MARKER_TEXT $E2E_MARKER"
 
 # unlock
-boot unlock plain
-boot_ms=""
-if wait_for unlock "switch_root into the encrypted root (marker)" "$marker_re" "$E2E_BOOT_TIMEOUT"; then
-	boot_ms=$E2E_SEEN_MS
-fi
-e2e_qemu_wait
-console_has unlock "the agent opened it under crypttab's name" \
-	"/cryptroot/crypttab names it root_crypt"
-console_has unlock "the script said so" "snp-unseal: unlocked"
-console_has unlock "the root is the dm-crypt mapping" "root device: /dev/mapper/root_crypt"
-console_has unlock "local-bottom took the network down" "taken down for the real system"
-console_lacks unlock "no passphrase prompt" "Please unlock disk"
-console_lacks unlock "cryptroot had nothing to complain about" "cryptsetup: ERROR"
-t_check "unlock: the guest powered off by itself (QEMU status 0)" test "$E2E_QEMU_STATUS" -eq 0
+case_unlock() {
+	policy default
+	boot unlock plain
+	if wait_for unlock "switch_root into the encrypted root (marker)" "$marker_re" "$E2E_BOOT_TIMEOUT"; then
+		boot_ms=$E2E_SEEN_MS
+	fi
+	e2e_qemu_wait
+	console_has unlock "the agent opened it under crypttab's name" \
+		"/cryptroot/crypttab names it root_crypt"
+	console_has unlock "the script said so" "snp-unseal: unlocked"
+	console_has unlock "the root is the dm-crypt mapping" "root device: /dev/mapper/root_crypt"
+	console_has unlock "local-bottom took the network down" "taken down for the real system"
+	console_lacks unlock "no passphrase prompt" "Please unlock disk"
+	console_lacks unlock "cryptroot had nothing to complain about" "cryptsetup: ERROR"
+	t_check "unlock: the guest powered off by itself (QEMU status 0)" test "$E2E_QEMU_STATUS" -eq 0
+}
 
 # down: no broker behind the forward
-e2e_broker_stop
-boot down plain "rd.snp_unseal.deadline=${deadline_s}s"
-if wait_for down "the agent started" 'snp-unseal: unlocking' "$E2E_BOOT_TIMEOUT"; then
-	start_ms=$E2E_SEEN_MS
-	bound_s=$((deadline_s + margin_s))
-	if wait_for down "the passphrase prompt" "$prompt_re" "$bound_s"; then
-		took_ms=$((E2E_SEEN_MS - start_ms))
-		if [ "$took_ms" -le $((bound_s * 1000)) ]; then
-			t_ok "down: prompt ${took_ms} ms after the agent started (deadline ${deadline_s} s, bound ${bound_s} s)"
-		else
-			t_fail "down: prompt within ${bound_s} s" "after $took_ms ms"
+case_down() {
+	policy default
+	e2e_broker_stop
+	boot down plain "rd.snp_unseal.deadline=${deadline_s}s"
+	if wait_for down "the agent started" 'snp-unseal: unlocking' "$E2E_BOOT_TIMEOUT"; then
+		start_ms=$E2E_SEEN_MS
+		bound_s=$((deadline_s + margin_s))
+		if wait_for down "the passphrase prompt" "$prompt_re" "$bound_s"; then
+			took_ms=$((E2E_SEEN_MS - start_ms))
+			if [ "$took_ms" -le $((bound_s * 1000)) ]; then
+				t_ok "down: prompt ${took_ms} ms after the agent started (deadline ${deadline_s} s, bound ${bound_s} s)"
+			else
+				t_fail "down: prompt within ${bound_s} s" "after $took_ms ms"
+			fi
+			console_has down "the reason on the console" "no broker answered in time (exit 7)"
+			e2e_type "$(cat "$W/pass")"
+			wait_for down "the passphrase typed at the prompt boots" "$marker_re" 120 || true
 		fi
-		console_has down "the reason on the console" "no broker answered in time (exit 7)"
-		e2e_type "$(cat "$W/pass")"
-		wait_for down "the passphrase typed at the prompt boots" "$marker_re" 120 || true
 	fi
-fi
-e2e_qemu_stop
-e2e_broker_start || setup_failed "broker restart"
+	e2e_qemu_stop
+	e2e_broker_start || setup_failed "broker restart"
+}
 
 # refused: the volume's policy wants another measurement
-e2e_broker volume set-policy "$E2E_UUID" other >/dev/null || setup_failed "set-policy other"
-boot refused plain
-if wait_for refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
-	console_has refused "the broker's reason on the console" "refused: policy-rejected"
-	console_has refused "what comes next on the console" \
-		"automatic unlock failed: the broker refused (exit 6); cryptroot asks for the passphrase"
-fi
-console_lacks refused "no root" "$marker_re"
-e2e_qemu_stop
+case_refused() {
+	policy other
+	boot refused plain
+	if wait_for refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
+		console_has refused "the broker's reason on the console" "refused: policy-rejected"
+		console_has refused "what comes next on the console" \
+			"automatic unlock failed: the broker refused (exit 6); cryptroot asks for the passphrase"
+	fi
+	console_lacks refused "no root" "$marker_re"
+	e2e_qemu_stop
+}
 
 # closed: the same refusal, failing closed
-boot closed plain "rd.snp_unseal.on_failure=poweroff"
-e2e_qemu_wait
-if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
-	t_ok "closed: the guest powered off (QEMU exited by itself)"
-else
-	t_fail "closed: the guest powered off" "QEMU status $E2E_QEMU_STATUS (124: timed out)" \
-		"$(tail -n 25 "$log")"
-fi
-console_has closed "the reason on the console" "refused: policy-rejected"
-console_has closed "failing closed said" "failing closed: powering off"
-console_has closed "the kernel powered down" "reboot: Power down"
-console_lacks closed "no prompt" "Please unlock disk"
-console_lacks closed "no root" "$marker_re"
+case_closed() {
+	policy other
+	boot closed plain "rd.snp_unseal.on_failure=poweroff"
+	e2e_qemu_wait
+	if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
+		t_ok "closed: the guest powered off (QEMU exited by itself)"
+	else
+		t_fail "closed: the guest powered off" "QEMU status $E2E_QEMU_STATUS (124: timed out)" \
+			"$(tail -n 25 "$log")"
+	fi
+	console_has closed "the reason on the console" "refused: policy-rejected"
+	console_has closed "failing closed said" "failing closed: powering off"
+	console_has closed "the kernel powered down" "reboot: Power down"
+	console_lacks closed "no prompt" "Please unlock disk"
+	console_lacks closed "no root" "$marker_re"
+}
 
 # keyscript-refused: still refused; the keyscript falls back to askpass
-boot keyscript-refused keyscript
-if wait_for keyscript-refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
-	console_has keyscript-refused "the reason on the console" \
-		"snp-unseal-keyscript: automatic unlock failed: the broker refused (exit 6)"
-	e2e_type "$(cat "$W/pass")"
-	wait_for keyscript-refused "the passphrase typed at the prompt boots" "$marker_re" 120 || true
-fi
-e2e_qemu_stop
-e2e_broker volume set-policy "$E2E_UUID" default >/dev/null || setup_failed "set-policy default"
+case_keyscript_refused() {
+	policy other
+	boot keyscript-refused keyscript
+	if wait_for keyscript-refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
+		console_has keyscript-refused "the reason on the console" \
+			"snp-unseal-keyscript: automatic unlock failed: the broker refused (exit 6)"
+		e2e_type "$(cat "$W/pass")"
+		wait_for keyscript-refused "the passphrase typed at the prompt boots" "$marker_re" 120 || true
+	fi
+	e2e_qemu_stop
+}
 
 # keyscript: cryptroot runs the keyscript, which prints the key
-boot keyscript keyscript
-wait_for keyscript "switch_root into the encrypted root (marker)" "$marker_re" \
-	"$E2E_BOOT_TIMEOUT" || true
-e2e_qemu_wait
-console_has keyscript "local-top left the keyscript's line to cryptroot" \
-	"(keyscripts only): nothing to do"
-console_has keyscript "cryptroot opened it with the key" "cryptsetup: root_crypt: set up successfully"
-console_lacks keyscript "no passphrase prompt" "Please unlock disk"
+case_keyscript() {
+	policy default
+	boot keyscript keyscript
+	wait_for keyscript "switch_root into the encrypted root (marker)" "$marker_re" \
+		"$E2E_BOOT_TIMEOUT" || true
+	e2e_qemu_wait
+	console_has keyscript "local-top left the keyscript's line to cryptroot" \
+		"has a keyscript: left to cryptroot"
+	console_has keyscript "the agent got the secret" "released the secret"
+	console_has keyscript "cryptroot opened it with the key" "cryptsetup: root_crypt: set up successfully"
+	console_lacks keyscript "no passphrase prompt" "Please unlock disk"
+}
 
 # cryptopts: the line on the kernel command line only
-boot cryptopts notab "cryptopts=target=root_crypt,source=UUID=$E2E_UUID,luks,discard"
-wait_for cryptopts "switch_root into the encrypted root (marker)" "$marker_re" \
-	"$E2E_BOOT_TIMEOUT" || true
-e2e_qemu_wait
-console_has cryptopts "the agent took cryptopts=' name" "/run/snp-unseal/crypttab names it root_crypt"
-console_lacks cryptopts "no passphrase prompt" "Please unlock disk"
+case_cryptopts() {
+	policy default
+	boot cryptopts notab "cryptopts=target=root_crypt,source=UUID=$E2E_UUID,luks,discard"
+	wait_for cryptopts "switch_root into the encrypted root (marker)" "$marker_re" \
+		"$E2E_BOOT_TIMEOUT" || true
+	e2e_qemu_wait
+	console_has cryptopts "the agent took cryptopts=' name" "/run/snp-unseal/crypttab names it root_crypt"
+	console_lacks cryptopts "no passphrase prompt" "Please unlock disk"
+}
+
+boot_ms=""
+for c in $cases; do
+	case $c in
+	unlock | down | refused | closed | keyscript-refused | keyscript | cryptopts)
+		"case_$(echo "$c" | tr - _)"
+		;;
+	*) t_fail "no case $c" ;;
+	esac
+done
 
 with=$(e2e_size "$W/initrd-plain")
 without=$(e2e_size "$W/initrd-without")
