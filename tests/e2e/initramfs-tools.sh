@@ -1,17 +1,19 @@
 # shellcheck shell=sh
-# An initramfs-tools initrd for the QEMU end-to-end tests and the demo,
-# beside qemu-scripts/lib.sh's e2e_dracut: source it after lib.sh (TOP,
-# BUILD and e2e_init/e2e_kernel done).
+# initramfs-tools initrds for the QEMU end-to-end tests and the demo,
+# beside qemu-scripts/lib.sh's dracut ones: source it after lib.sh (TOP,
+# BUILD, e2e_init and e2e_kernel or e2e_world done).
 #
-#   e2e_initramfs OUT CONFDIR CRYPTTAB [with|without]
-#       mkinitramfs -d CONFDIR -o OUT E2E_KVER, zstd. CONFDIR (made
+#   e2e_initramfs OUT CONFDIR CRYPTTAB with|without [LINE...]
+#       mkinitramfs -d CONFDIR -o OUT $E2E_KVER, zstd. CONFDIR (made
 #       empty) gets an initramfs.conf with MODULES=list and the virtio and
 #       ext4 drivers, initramfs-tools/'s hook and scripts (unless
 #       "without": the same initrd without snp-unseal, to measure what it
-#       adds), and a hook of the test's own that makes CRYPTTAB (a file;
-#       empty: none) the initrd's /cryptroot/crypttab. The agent comes from
-#       $BUILD, its /etc/snp-unseal from $E2E_W/guest-etc (e2e_guest_etc).
+#       adds), the initrd's /etc/snp-unseal (e2e_guest_etc with LINEs) and
+#       a hook of the test's own that makes CRYPTTAB (a file; empty: none)
+#       the initrd's /cryptroot/crypttab. The agent comes from $BUILD.
 #       The log is $E2E_W/mkinitramfs.log.
+#   e2e_initramfs_append     the kernel command line for these initrds
+#                            (crypttab names the root root_crypt), on stdout.
 #
 # Why a hook of our own for crypttab: cryptsetup-initramfs's hook reads
 # only the builder's /etc/crypttab, for the builder's own root; hooks in
@@ -19,8 +21,13 @@
 # root, and copies the keyscript a line names, as cryptroot's hook does.
 # Nothing is written outside CONFDIR and OUT.
 
+e2e_initramfs_append() {
+	echo "root=/dev/mapper/root_crypt ip=dhcp"
+}
+
 e2e_initramfs() {
-	ei_out=$1 ei_conf=$2 ei_tab=$3 ei_with=${4:-with}
+	ei_out=$1 ei_conf=$2 ei_tab=$3 ei_with=$4
+	shift 4
 	[ -x /usr/share/initramfs-tools/hooks/cryptroot ] ||
 		e2e_err "cryptsetup-initramfs is not installed (qemu-scripts/install-deps)" ||
 		return 1
@@ -39,6 +46,7 @@ RUNSIZE=10%
 FSTYPE=ext4
 EOF
 	printf '%s\n' virtio_pci virtio_blk virtio_net ext4 >"$ei_conf/modules"
+	e2e_guest_etc "$ei_conf/etc" "$@" || return 1
 	if [ "$ei_with" = with ]; then
 		cp "$TOP/initramfs-tools/hooks/snp-unseal" "$ei_conf/hooks/" &&
 			cp "$TOP/initramfs-tools/scripts/snp-unseal-functions" "$ei_conf/scripts/" &&
@@ -67,7 +75,7 @@ fi
 exit 0
 EOF
 	chmod 0755 "$ei_conf/hooks/"* || return 1
-	SNP_UNSEAL_AGENT=$BUILD/snp-unseal SNP_UNSEAL_CONFIG_DIR=$E2E_W/guest-etc \
+	SNP_UNSEAL_AGENT=$BUILD/snp-unseal SNP_UNSEAL_CONFIG_DIR=$ei_conf/etc \
 		mkinitramfs -d "$ei_conf" -o "$ei_out" "$E2E_KVER" >"$E2E_W/mkinitramfs.log" 2>&1 ||
 		e2e_err "mkinitramfs: $(tail -n 20 "$E2E_W/mkinitramfs.log")"
 }

@@ -9,7 +9,7 @@
 #   down         no broker: cryptroot's prompt within the deadline's bound,
 #                the reason on the console; the passphrase typed there boots
 #   refused      the broker refuses the measurement: the prompt, and the
-#                broker's reason on the console
+#                broker's reason on the console (booted with "quiet")
 #   closed       the same with on_failure = poweroff: the guest powers off,
 #                no prompt, no root
 #   keyscript    crypttab's keyscript= mode: cryptroot runs
@@ -23,8 +23,8 @@
 #
 # Needs root (the kernel in /boot is root's), qemu-system-x86,
 # initramfs-tools-core and cryptsetup-initramfs (qemu-scripts/install-deps);
-# skips without them. Env BUILD and TOP as for tests/*_test.sh; arguments:
-# the cases to run (default all), e.g. "keyscript cryptopts".
+# skips without them. Run by tests/e2e/run (env BUILD, TOP, E2E_DIR);
+# arguments: the cases to run (default all), e.g. "keyscript cryptopts".
 set -eu
 . "$TOP/tests/lib.sh"
 . "$TOP/qemu-scripts/lib.sh"
@@ -49,7 +49,6 @@ trap 'exit 1' INT TERM
 
 deadline_s=20		# the agent's deadline in the "down" case
 margin_s=30		# what TCG may add to a bound (its speed varies ~2x)
-append_base="root=/dev/mapper/root_crypt ip=dhcp"
 prompt_re='Please unlock disk root_crypt'
 
 setup_failed() {
@@ -58,19 +57,10 @@ setup_failed() {
 	exit 1
 }
 
-e2e_init "$BUILD/e2e-initramfs-tools" || setup_failed "work directory"
+e2e_init "${E2E_DIR:-$BUILD/e2e/initramfs-tools}" || setup_failed "work directory"
 W=$E2E_W
-e2e_kernel || setup_failed "kernel"
-e2e_new_marker
-e2e_make_rootdir "$W/rootdir" "$E2E_MARKER" || setup_failed "root tree"
-# Typed at the prompt: printable, and no newline in the key file.
-printf 'e2e passphrase %s' "$E2E_MARKER" >"$W/pass"
-e2e_make_image "$W/root.img" "$W/rootdir" "$W/pass" || setup_failed "LUKS2 image"
-e2e_sim_start || setup_failed "simulator"
-e2e_broker_setup || setup_failed "broker configuration"
-e2e_broker_start || setup_failed "broker"
-e2e_enroll "$W/root.img" "$W/pass" || setup_failed "enroll"
-e2e_guest_etc "$W/guest-etc" || setup_failed "the initrd's /etc/snp-unseal"
+e2e_world || setup_failed "the guest world (image, simulator, broker, enrolment)"
+t_ok "the guest world is set up: volume $E2E_UUID, broker port $E2E_PORT"
 
 printf 'root_crypt UUID=%s none luks,discard\n' "$E2E_UUID" >"$W/crypttab"
 printf 'root_crypt UUID=%s none luks,discard,keyscript=%s\n' "$E2E_UUID" \
@@ -118,7 +108,7 @@ log=""
 boot() {
 	b_name=$1 b_initrd=$2
 	shift 2
-	e2e_qemu_start "$b_name" "$W/initrd-$b_initrd" "$W/root.img" "$append_base $*"
+	e2e_qemu_start "$b_name" "$W/initrd-$b_initrd" "$E2E_IMG" "$(e2e_initramfs_append) $*"
 	log=$E2E_QEMU_LOG
 }
 
@@ -184,7 +174,7 @@ case_down() {
 				t_fail "down: prompt within ${bound_s} s" "after $took_ms ms"
 			fi
 			console_has down "the reason on the console" "no broker answered in time (exit 7)"
-			e2e_type "$(cat "$W/pass")"
+			e2e_type "$E2E_PASSPHRASE"
 			wait_for down "the passphrase typed at the prompt boots" "$marker_re" 120 || true
 		fi
 	fi
@@ -195,7 +185,8 @@ case_down() {
 # refused: the volume's policy wants another measurement
 case_refused() {
 	policy other
-	boot refused plain
+	# "quiet": the kernel shows errors only; the reason is still there.
+	boot refused plain quiet
 	if wait_for refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
 		console_has refused "the broker's reason on the console" "refused: policy-rejected"
 		console_has refused "what comes next on the console" \
@@ -230,7 +221,7 @@ case_keyscript_refused() {
 	if wait_for keyscript-refused "the passphrase prompt" "$prompt_re" "$E2E_BOOT_TIMEOUT"; then
 		console_has keyscript-refused "the reason on the console" \
 			"snp-unseal-keyscript: automatic unlock failed: the broker refused (exit 6)"
-		e2e_type "$(cat "$W/pass")"
+		e2e_type "$E2E_PASSPHRASE"
 		wait_for keyscript-refused "the passphrase typed at the prompt boots" "$marker_re" 120 || true
 	fi
 	e2e_qemu_stop
