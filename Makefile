@@ -214,6 +214,18 @@ bench: $(PROGRAMS) $(TOOLS) $(BUILD)/bin/verify-bench
 	$(Q)for b in tests/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; \
 		$$b $(BUILD) || exit 1; done
 
+# The simulated end-to-end demo under QEMU, as root: installs what it needs
+# (qemu-scripts/install-deps), builds, boots, prints the figures and a verdict.
+demo:
+	$(Q)qemu-scripts/install-deps
+	$(Q)qemu-scripts/demo $(BUILD)
+
+# The QEMU end-to-end tests (tests/e2e/), as root.
+e2e: $(PROGRAMS) $(BUILD)/bin/broker-load $(BUILD)/bin/luks-fill
+	$(Q)tests/e2e/run $(BUILD)
+
+.PHONY: demo e2e
+
 install: $(PROGRAMS)
 	$(call say,INSTALL,$(DESTDIR)$(SBINDIR)/snp-unseal)
 	$(Q)install -D -m 0755 $(BUILD)/snp-unseal $(DESTDIR)$(SBINDIR)/snp-unseal
