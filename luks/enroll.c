@@ -466,7 +466,19 @@ static int add_keyslot(struct enrollment *e, int keyslot, const struct luks_enro
 		return snp_errf(err, -EIO, "%s: libcryptsetup added keyslot %d, not %d", e->h.device,
 				r, keyslot);
 	}
-	return 0;
+	/*
+	 * Tried first by anyone given a key without a keyslot (cryptroot with
+	 * our keyscript, a typed passphrase): a wrong key costs PBKDF2 at 1000
+	 * iterations here before the passphrase keyslots' argon2.
+	 */
+	crypt_call(&e->h);
+	r = crypt_keyslot_set_priority(e->h.cd, keyslot, CRYPT_SLOT_PRIORITY_PREFER);
+	if (r < 0) {
+		r = snp_errf(err, r, "%s: cannot make keyslot %d the preferred one: %s",
+			     e->h.device, keyslot, crypt_why(&e->h, r));
+		destroy_keyslot(&e->h, keyslot, NULL);
+	}
+	return r;
 }
 
 /*

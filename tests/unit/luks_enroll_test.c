@@ -414,6 +414,9 @@ TEST(luks_enroll_adds_one_pbkdf2_keyslot_and_one_complete_token_and_nothing_else
 	CHECK_STR(pbkdf.type, CRYPT_KDF_PBKDF2);
 	CHECK_STR(pbkdf.hash, "sha256");
 	CHECK(pbkdf.iterations == LUKS_PBKDF2_ITERATIONS);
+	/* Tried first when no keyslot is named; the passphrase's keeps its priority. */
+	CHECK(crypt_keyslot_get_priority(cd, 1) == CRYPT_SLOT_PRIORITY_PREFER);
+	CHECK(crypt_keyslot_get_priority(cd, 0) == CRYPT_SLOT_PRIORITY_NORMAL);
 	/* The passphrase's keyslot keeps its own KDF. */
 	REQUIRE(crypt_keyslot_get_pbkdf(cd, 0, &pbkdf) == 0);
 	CHECK_STR(pbkdf.type, CRYPT_KDF_ARGON2ID);
