@@ -3,12 +3,14 @@
 # beside qemu-scripts/lib.sh's dracut ones: source it after lib.sh (TOP,
 # BUILD, e2e_init and e2e_kernel or e2e_world done).
 #
-#   e2e_initramfs OUT CONFDIR CRYPTTAB with|without [LINE...]
+#   e2e_initramfs OUT CONFDIR CRYPTTAB with|without|nosysboot [LINE...]
 #       mkinitramfs -d CONFDIR -o OUT $E2E_KVER, zstd. CONFDIR (made
 #       empty) gets an initramfs.conf with MODULES=list and the virtio and
 #       ext4 drivers, initramfs-tools/'s hook and scripts (unless
 #       "without": the same initrd without snp-unseal, to measure what it
-#       adds), the initrd's /etc/snp-unseal (e2e_guest_etc with LINEs) and
+#       adds; "nosysboot": with them, but the agent runs without
+#       CAP_SYS_BOOT, through util-linux's setpriv, so that failing closed cannot power
+#       off), the initrd's /etc/snp-unseal (e2e_guest_etc with LINEs) and
 #       a hook of the test's own that makes CRYPTTAB (a file; empty: none)
 #       the initrd's /cryptroot/crypttab. The agent comes from $BUILD.
 #       The log is $E2E_W/mkinitramfs.log.
@@ -47,7 +49,7 @@ FSTYPE=ext4
 EOF
 	printf '%s\n' virtio_pci virtio_blk virtio_net ext4 >"$ei_conf/modules"
 	e2e_guest_etc "$ei_conf/etc" "$@" || return 1
-	if [ "$ei_with" = with ]; then
+	if [ "$ei_with" != without ]; then
 		cp "$TOP/initramfs-tools/hooks/snp-unseal" "$ei_conf/hooks/" &&
 			cp "$TOP/initramfs-tools/scripts/snp-unseal-functions" "$ei_conf/scripts/" &&
 			cp "$TOP/initramfs-tools/scripts/local-top/snp-unseal" \
@@ -59,12 +61,25 @@ EOF
 		cp "$ei_tab" "$ei_conf/crypttab" || return 1
 	fi
 	cp "$TOP/initramfs-tools/keyscript/snp-unseal-keyscript" "$ei_conf/keyscript" || return 1
+	if [ "$ei_with" = nosysboot ]; then
+		printf '%s\n' '#!/bin/sh' \
+			'# e2e: the real agent without CAP_SYS_BOOT (util-linux setpriv, not busybox)' \
+			'exec /usr/libexec/e2e-setpriv --bounding-set -sys_boot /usr/sbin/snp-unseal.real "$@"' \
+			>"$ei_conf/agent-wrapper" || return 1
+	fi
 	cat >"$ei_conf/hooks/zz-e2e-crypttab" <<'EOF'
 #!/bin/sh
 # The guest's crypttab as the initrd's /cryptroot/crypttab, and the
-# keyscript it names (what cryptroot's hook does for the builder's root).
-case "$1" in prereqs) exit 0 ;; esac
+# keyscript it names (what cryptroot's hook does for the builder's root);
+# the agent behind a wrapper when there is one. After hooks/snp-unseal.
+case "$1" in prereqs) echo snp-unseal; exit 0 ;; esac
 . /usr/share/initramfs-tools/hook-functions
+if [ -f "$CONFDIR/agent-wrapper" ]; then
+	mv "$DESTDIR/usr/sbin/snp-unseal" "$DESTDIR/usr/sbin/snp-unseal.real" &&
+		cp "$CONFDIR/agent-wrapper" "$DESTDIR/usr/sbin/snp-unseal" &&
+		chmod 0755 "$DESTDIR/usr/sbin/snp-unseal" &&
+		copy_exec /usr/bin/setpriv /usr/libexec/e2e-setpriv || exit 1
+fi
 [ -f "$CONFDIR/crypttab" ] || exit 0
 mkdir -p "$DESTDIR/cryptroot"
 cp "$CONFDIR/crypttab" "$DESTDIR/cryptroot/crypttab"

@@ -12,6 +12,8 @@
 #                broker's reason on the console (booted with "quiet")
 #   closed       the same with on_failure = poweroff: the guest powers off,
 #                no prompt, no root
+#   poweroff-failed  the same, the agent without CAP_SYS_BOOT: it cannot
+#                power off and exits 11; the script powers off instead
 #   keyscript    crypttab's keyscript= mode: cryptroot runs
 #                snp-unseal-keyscript (unlock --print-key) and boots
 #   keyscript-refused  the keyscript falls back to askpass's prompt; the
@@ -67,7 +69,7 @@ printf 'root_crypt UUID=%s none luks,discard,keyscript=%s\n' "$E2E_UUID" \
 	/lib/cryptsetup/scripts/snp-unseal-keyscript >"$W/crypttab-keyscript"
 : >"$W/crypttab-none"
 for variant in plain:crypttab:with without:crypttab:without keyscript:crypttab-keyscript:with \
-	notab:crypttab-none:with; do
+	notab:crypttab-none:with nosysboot:crypttab:nosysboot; do
 	name=${variant%%:*} rest=${variant#*:}
 	if e2e_initramfs "$W/initrd-$name" "$W/conf-$name" "$W/${rest%%:*}" "${rest#*:}"; then
 		t_ok "mkinitramfs: initrd-$name"
@@ -95,7 +97,7 @@ for m in sev-guest configfs virtio_console dm-crypt virtio_net; do
 		sh -c "find '$W/unpacked/usr/lib/modules' -name '$m.ko*' | grep -q ."
 done
 
-cases=${*:-unlock down refused closed keyscript-refused keyscript cryptopts}
+cases=${*:-unlock down refused closed poweroff-failed keyscript-refused keyscript cryptopts}
 
 # policy NAME: the volume's policy at the broker ("default" releases,
 # "other" refuses this guest's measurement).
@@ -214,6 +216,25 @@ case_closed() {
 	console_lacks closed "no root" "$marker_re"
 }
 
+# poweroff-failed: failing closed where the agent cannot power off
+case_poweroff_failed() {
+	policy other
+	boot poweroff-failed nosysboot "rd.snp_unseal.on_failure=poweroff"
+	e2e_qemu_wait
+	if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
+		t_ok "poweroff-failed: the guest powered off (QEMU exited by itself)"
+	else
+		t_fail "poweroff-failed: the guest powered off" \
+			"QEMU status $E2E_QEMU_STATUS (124: timed out)" "$(tail -n 25 "$log")"
+	fi
+	console_has poweroff-failed "the agent could not power off" "cannot power off"
+	console_has poweroff-failed "the agent exited 11" "exiting with 11"
+	console_has poweroff-failed "the script failed closed" "snp-unseal: failing closed: powering off"
+	console_has poweroff-failed "the kernel powered down" "reboot: Power down"
+	console_lacks poweroff-failed "no prompt" "Please unlock disk"
+	console_lacks poweroff-failed "no root" "$marker_re"
+}
+
 # keyscript-refused: still refused; the keyscript falls back to askpass
 case_keyscript_refused() {
 	policy other
@@ -255,7 +276,7 @@ case_cryptopts() {
 boot_ms=""
 for c in $cases; do
 	case $c in
-	unlock | down | refused | closed | keyscript-refused | keyscript | cryptopts)
+	unlock | down | refused | closed | poweroff-failed | keyscript-refused | keyscript | cryptopts)
 		"case_$(echo "$c" | tr - _)"
 		;;
 	*) t_fail "no case $c" ;;
