@@ -16,6 +16,9 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d
+INITRAMFSDIR ?= $(PREFIX)/share/initramfs-tools
+KEYSCRIPTDIR ?= $(PREFIX)/lib/cryptsetup/scripts
 
 BUILD := build
 DEPS_DIR ?= $(BUILD)/deps
@@ -246,6 +249,23 @@ install: $(PROGRAMS)
 	$(Q)install -D -m 0755 $(BUILD)/snp-sim $(DESTDIR)$(BINDIR)/snp-sim
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man1/snp-sim.1)
 	$(Q)install -D -m 0644 docs/snp-sim.1 $(DESTDIR)$(MANDIR)/man1/snp-sim.1
+	@# The initrd integrations: dracut's module, initramfs-tools' hook and
+	@# scripts (mkinitramfs skips scripts that are not executable), the keyscript.
+	$(call say,INSTALL,$(DESTDIR)$(DRACUTDIR)/91snp-unseal)
+	$(Q)for f in dracut/91snp-unseal/*; do \
+		case $$f in *.md) continue ;; *.sh) m=0755 ;; *) m=0644 ;; esac; \
+		install -D -m $$m $$f $(DESTDIR)$(DRACUTDIR)/91snp-unseal/$${f##*/} || exit 1; done
+	$(call say,INSTALL,$(DESTDIR)$(INITRAMFSDIR))
+	$(Q)install -D -m 0755 initramfs-tools/hooks/snp-unseal $(DESTDIR)$(INITRAMFSDIR)/hooks/snp-unseal
+	$(Q)install -D -m 0755 initramfs-tools/scripts/local-top/snp-unseal \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/local-top/snp-unseal
+	$(Q)install -D -m 0755 initramfs-tools/scripts/local-bottom/snp-unseal \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/local-bottom/snp-unseal
+	$(Q)install -D -m 0644 initramfs-tools/scripts/snp-unseal-functions \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/snp-unseal-functions
+	$(call say,INSTALL,$(DESTDIR)$(KEYSCRIPTDIR)/snp-unseal-keyscript)
+	$(Q)install -D -m 0755 initramfs-tools/keyscript/snp-unseal-keyscript \
+		$(DESTDIR)$(KEYSCRIPTDIR)/snp-unseal-keyscript
 
 clean:
 	$(call say,CLEAN,$(BUILD))
