@@ -71,6 +71,8 @@
 #                            LINEs, with systemd (Debian 12's default) or
 #                            without it (network-legacy). Boot it with
 #                            $E2E_DRACUT_APPEND on the command line.
+#                            $E2E_DRACUT_CONF: more lines for its dracut
+#                            .conf (snp_unseal_cmdline=yes, say).
 #   e2e_qemu_start NAME INITRD IMG APPEND [SECONDS]
 #                            boot under QEMU (TCG, q35, 1 GiB, 2 vCPUs), in
 #                            the background, under timeout(1) (default
@@ -438,6 +440,7 @@ e2e_dracut_snp() {
 	cat >"$eds_dir/conf.d/snp-unseal.conf" <<EOF
 snp_unseal_binary="$BUILD/snp-unseal"
 snp_unseal_confdir="$eds_dir/etc"
+${E2E_DRACUT_CONF:-}
 EOF
 	case $eds_kind in
 	systemd) e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal ;;

@@ -12,7 +12,9 @@
 #               appears at once, the refusal's reason (policy-rejected) is on
 #               the console even with "quiet", the passphrase boots;
 #   fail-closed on_failure = poweroff and a refusal: the guest powers off,
-#               no prompt, no marker.
+#               no prompt, no marker;
+#   cmdline     an initrd built with snp_unseal_cmdline=yes unlocks with no
+#               network settings on the kernel command line.
 # Without systemd (network-legacy, the initqueue/online hook): unlock, and
 # refused (the prompt waits for the agent, then follows its failure).
 set -eu
@@ -60,6 +62,7 @@ build_initrd() { # NAME KIND [LINE...]
 build_initrd initrd-systemd systemd "$conf"
 build_initrd initrd-systemd-closed systemd "$conf" "on_failure = poweroff"
 build_initrd initrd-legacy legacy "$conf"
+E2E_DRACUT_CONF="snp_unseal_cmdline=yes" build_initrd initrd-systemd-cmdline systemd "$conf"
 if [ "$t_failed" -ne 0 ]; then
 	t_done
 	exit 1
@@ -184,6 +187,13 @@ console_has fail-closed "says it fails closed" "snp-unseal\[[0-9]+\]: .*failing 
 console_lacks fail-closed "no marker: the root never came up" "$E2E_MARKER_TEXT"
 console_lacks fail-closed "no passphrase prompt" "$prompt"
 e2e_broker volume set-policy "$E2E_UUID" default >/dev/null
+
+# The network set up from the initrd's own settings (snp_unseal_cmdline=yes):
+# nothing but the root on the kernel command line.
+e2e_qemu_start cmdline "$E2E_W/initrd-systemd-cmdline" "$E2E_IMG" \
+	"root=/dev/mapper/luks-$E2E_UUID rd.luks.uuid=$E2E_UUID"
+expect_root cmdline
+console_lacks cmdline "no passphrase prompt" "$prompt"
 
 # --- Without systemd.
 unlock_case legacy-unlock initrd-legacy
