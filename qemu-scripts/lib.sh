@@ -72,7 +72,9 @@
 #                            without it (network-legacy). Boot it with
 #                            $E2E_DRACUT_APPEND on the command line.
 #                            $E2E_DRACUT_CONF: more lines for its dracut
-#                            .conf (snp_unseal_cmdline=yes, say).
+#                            .conf (snp_unseal_cmdline=yes, say);
+#                            $E2E_DRACUT_INCLUDE: a directory whose tree is
+#                            added to the initrd's root (dracut --include).
 #   e2e_qemu_start NAME INITRD IMG APPEND [SECONDS]
 #                            boot under QEMU (TCG, q35, 1 GiB, 2 vCPUs), in
 #                            the background, under timeout(1) (default
@@ -442,10 +444,15 @@ snp_unseal_binary="$BUILD/snp-unseal"
 snp_unseal_confdir="$eds_dir/etc"
 ${E2E_DRACUT_CONF:-}
 EOF
+	if [ -n "${E2E_DRACUT_INCLUDE:-}" ]; then
+		set -- --include "$E2E_DRACUT_INCLUDE" /
+	else
+		set --
+	fi
 	case $eds_kind in
-	systemd) e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal ;;
+	systemd) e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal "$@" ;;
 	legacy)
-		e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal \
+		e2e_dracut "$eds_out" "$eds_dir/conf.d" --add snp-unseal "$@" \
 			--omit "systemd systemd-initrd dracut-systemd systemd-networkd"
 		;;
 	*) e2e_err "e2e_dracut_snp: systemd or legacy, not $eds_kind" ;;

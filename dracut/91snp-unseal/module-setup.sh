@@ -13,6 +13,20 @@
 #                            initrd's /etc/cmdline.d (and, with systemd-networkd,
 #                            the .network file that ip=dhcp stands for: its
 #                            generator reads only /proc/cmdline)
+#   snp_unseal_retry=SECONDS dracut's rd.retry, written into the initrd's
+#                            /etc/cmdline.d (default 300; "no" leaves dracut's
+#                            180). dracut's initqueue counts it down while it
+#                            waits for the root device, and past it drops to
+#                            the emergency shell ("Could not boot"); it pauses
+#                            only while a passphrase is asked for, or while a
+#                            job of its own runs (with rd.luks.uuid and no
+#                            crypttab line, 90crypt's job starts the
+#                            cryptsetup unit and waits: seen in the e2e boots),
+#                            not while the agent runs before a crypttab's
+#                            cryptsetup unit. The agent's default bounds
+#                            (device_timeout 30 s + deadline 120 s) and the
+#                            network's start come near 180 s. A kernel command
+#                            line rd.retry still wins.
 
 snp_unseal_agent() {
     local _bin=${snp_unseal_binary:-}
@@ -71,8 +85,11 @@ install() {
     # Not /sys/kernel/config: dracut's init mounts sysfs only when there is
     # no /sys/kernel in the image; configfs' mount point comes with sysfs.
 
+    mkdir -p "$initdir/etc/cmdline.d"
+    if [[ ${snp_unseal_retry:-300} != no ]]; then
+        echo "rd.retry=${snp_unseal_retry:-300}" > "$initdir/etc/cmdline.d/91snp-unseal-retry.conf"
+    fi
     if [[ $snp_unseal_cmdline == yes ]]; then
-        mkdir -p "$initdir/etc/cmdline.d"
         echo "rd.neednet=1 ip=dhcp" > "$initdir/etc/cmdline.d/91snp-unseal.conf"
         if dracut_module_included "systemd-networkd"; then
             inst_simple "$moddir/91-snp-unseal-dhcp.network" \

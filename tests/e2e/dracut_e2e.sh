@@ -13,6 +13,8 @@
 #               the console even with "quiet", the passphrase boots;
 #   fail-closed on_failure = poweroff and a refusal: the guest powers off,
 #               no prompt, no marker;
+#   exit-11     the same without CAP_SYS_BOOT (a unit drop-in): the agent
+#               exits 11 and the unit has systemd power off;
 #   cmdline     an initrd built with snp_unseal_cmdline=yes unlocks with no
 #               network settings on the kernel command line.
 # Without systemd (network-legacy, the initqueue/online hook): unlock, and
@@ -63,6 +65,12 @@ build_initrd initrd-systemd systemd "$conf"
 build_initrd initrd-systemd-closed systemd "$conf" "on_failure = poweroff"
 build_initrd initrd-legacy legacy "$conf"
 E2E_DRACUT_CONF="snp_unseal_cmdline=yes" build_initrd initrd-systemd-cmdline systemd "$conf"
+# The unit without CAP_SYS_BOOT: the agent can neither power off nor halt.
+nocap=$E2E_W/nocap/etc/systemd/system/snp-unseal.service.d
+mkdir -p "$nocap"
+printf '[Service]\nCapabilityBoundingSet=~CAP_SYS_BOOT\n' >"$nocap/e2e-no-sys-boot.conf"
+E2E_DRACUT_INCLUDE=$E2E_W/nocap build_initrd initrd-systemd-nocap systemd "$conf" \
+	"on_failure = poweroff"
 if [ "$t_failed" -ne 0 ]; then
 	t_done
 	exit 1
@@ -174,19 +182,24 @@ e2e_broker_start
 
 refused_case refused initrd-systemd quiet
 
-e2e_broker volume set-policy "$E2E_UUID" other >/dev/null
-boot fail-closed initrd-systemd-closed
-e2e_qemu_wait
-if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
-	t_ok "fail-closed: the guest powered off by itself"
-else
-	t_fail "fail-closed: the guest powered off by itself" "QEMU exit $E2E_QEMU_STATUS (124: timed out)" \
-		"$(console_tail)"
-fi
-console_has fail-closed "says it fails closed" "snp-unseal\[[0-9]+\]: .*failing closed"
-console_lacks fail-closed "no marker: the root never came up" "$E2E_MARKER_TEXT"
-console_lacks fail-closed "no passphrase prompt" "$prompt"
-e2e_broker volume set-policy "$E2E_UUID" default >/dev/null
+closed_case() { # CASE INITRD ERE-ON-THE-CONSOLE
+	e2e_broker volume set-policy "$E2E_UUID" other >/dev/null
+	boot "$1" "$2"
+	e2e_qemu_wait
+	if [ "$E2E_QEMU_STATUS" -eq 0 ]; then
+		t_ok "$1: the guest powered off by itself"
+	else
+		t_fail "$1: the guest powered off by itself" \
+			"QEMU exit $E2E_QEMU_STATUS (124: timed out)" "$(console_tail)"
+	fi
+	console_has "$1" "says why" "$3"
+	console_lacks "$1" "no marker: the root never came up" "$E2E_MARKER_TEXT"
+	console_lacks "$1" "no passphrase prompt" "$prompt"
+	e2e_broker volume set-policy "$E2E_UUID" default >/dev/null
+}
+closed_case fail-closed initrd-systemd-closed "snp-unseal\[[0-9]+\]: .*failing closed: powering off"
+# Exit 11: the unit's ExecStopPost has PID 1 power off.
+closed_case exit-11 initrd-systemd-nocap "snp-unseal\[[0-9]+\]: .*cannot halt either"
 
 # The network set up from the initrd's own settings (snp_unseal_cmdline=yes):
 # nothing but the root on the kernel command line.
