@@ -22,7 +22,9 @@ for script in $(git ls-files); do
 		;;
 	esac
 	n=$((n + 1))
-	t_check "shellcheck $script" shellcheck -x "$script"
+	# SC1091: a file sourced from where it lies in the initrd (/lib/dracut-lib.sh)
+	# cannot be followed here.
+	t_check "shellcheck $script" shellcheck -x -e SC1091 "$script"
 done
 t_check "found the scripts (at least 20, found $n)" test "$n" -ge 20
 t_done
