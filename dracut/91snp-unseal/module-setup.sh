@@ -106,7 +106,7 @@ install() {
         inst_script "$moddir/snp-unseal-ask.sh" /sbin/snp-unseal-ask
         inst_hook cmdline 31 "$moddir/parse-snp-unseal.sh"
         inst_hook initqueue/online 60 "$moddir/snp-unseal-online.sh"
-        inst_multiple -o poweroff mount
+        inst_multiple mount
     fi
     dracut_need_initqueue
 }
