@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2154 # dracut sets initdir, moddir, systemd*dir... and the .conf settings
 # dracut module snp-unseal: unlock LUKS2 volumes early in the initrd with a
 # key the guest owner's attestation service (snp-keybroker) releases against
 # an SEV-SNP attestation report. See README.md beside this file.

@@ -7,7 +7,9 @@
 # the initqueue/online hook runs the agent meanwhile. Then cryptroot-ask
 # finds the volume open and asks nothing, or prompts as usual.
 
+# shellcheck source=/dev/null # dracut's, in the initrd
 . /lib/dracut-lib.sh
+# shellcheck source=/dev/null # the initrd's copy of snp-unseal-lib.sh
 . /lib/snp-unseal-lib.sh
 
 if [ ! -e "$SNP_UNSEAL_DONE" ] && snp_unseal_enabled; then

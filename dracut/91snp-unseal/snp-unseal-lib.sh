@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # snp-unseal in a dracut initrd without systemd: what the hooks share.
 # Sourced after /lib/dracut-lib.sh (getargbool, getargnum, info, warn).
+# shellcheck disable=SC3043 # dracut's shells have local; its own libraries use it
 
 SNP_UNSEAL_RUN=/run/snp-unseal
 # Written once the agent ran: its exit status.
