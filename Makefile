@@ -3,6 +3,8 @@
 # make              build the static dependencies (once) and snp-unseal
 # make check        every test, plain and under ASan+UBSan
 # make bench        print the figures the benchmarks measure (sizes, times)
+# make demo         as root: install QEMU and the rest, boot the simulated demo
+# make e2e          as root: the QEMU end-to-end tests (after qemu-scripts/install-deps)
 # make install      DESTDIR=... PREFIX=...
 # make clean        our objects; `make distclean` also drops build/deps
 # V=1               show the full commands
