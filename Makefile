@@ -70,8 +70,11 @@ AGENT_LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(LUKS_SRCS)
 AGENT_SRCS := agent/main.c $(AGENT_LIB_SRCS) $(COMMON_SRCS)
 BROKER_SRCS := broker/main.c $(BROKER_LIB_SRCS) $(COMMON_SRCS)
 SIMD_SRCS := snp/sim/main.c $(SIM_SRCS) $(SNP_SRCS)
+# owner/ is the guest owner's tooling (the expected launch measurement).
+OWNER_LIB_SRCS := $(wildcard owner/*.c)
 # Code the tests exercise: every library directory's sources.
-LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS)
+LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS) \
+	$(OWNER_LIB_SRCS)
 TEST_SRCS := tests/harness.c tests/shared.c $(wildcard tests/unit/*_test.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -178,10 +181,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_SRCS := $(wildcard snp/fuzz/*.c tls/fuzz/*.c proto/fuzz/*.c broker/fuzz/*.c \
-	luks/fuzz/*.c agent/fuzz/*.c)
+	luks/fuzz/*.c agent/fuzz/*.c owner/fuzz/*.c)
 fuzz_bin = $(BUILD)/fuzz/fuzz-$(basename $(notdir $(1)))
 FUZZ_BINS := $(foreach s,$(FUZZ_SRCS),$(call fuzz_bin,$(s)))
-FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(COMMON_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS))
+FUZZ_LIB_OBJS := $(call obj,fuzz/obj,$(COMMON_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS) \
+	$(OWNER_LIB_SRCS))
 
 $(BUILD)/fuzz/obj/%.o: %.c $(DEPS_STAMP)
 	$(call say,CC-FUZZ,$@)
