@@ -74,12 +74,7 @@ struct setting {
 /* Up to SHOWN_MAX bytes of s, non-printables as '?', "..." when cut. */
 static const char *shown(char out[SHOWN_MAX + 4], const char *s)
 {
-	size_t len = strlen(s), n = len < SHOWN_MAX ? len : SHOWN_MAX;
-
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	strcpy(out + n, len > SHOWN_MAX ? "..." : "");
-	return out;
+	return snp_shown(out, SHOWN_MAX, s, strlen(s));
 }
 
 static int value_errf(const struct value_ctx *c, const char *fmt, ...)
@@ -97,9 +92,7 @@ static int value_errf(const struct value_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	for (char *p = why; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	snp_printable(why);
 	return snp_errf(c->err, -EINVAL, "%s: %s: %s", c->where, c->key, why);
 }
 

@@ -30,12 +30,7 @@
 /* Up to SHOWN_MAX bytes of s, non-printables as '?', "..." when cut. */
 static const char *shown(char out[SHOWN_MAX + 4], const char *s, size_t len)
 {
-	size_t n = len < SHOWN_MAX ? len : SHOWN_MAX;
-
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	strcpy(out + n, len > SHOWN_MAX ? "..." : "");
-	return out;
+	return snp_shown(out, SHOWN_MAX, s, len);
 }
 
 /* A JSON value as its text, for a message. */
@@ -62,9 +57,7 @@ static int member_errf(struct snp_err *err, const char *member, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	for (char *p = why; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	snp_printable(why);
 	return snp_errf(err, -EINVAL, "token member \"%s\": %s", member, why);
 }
 

@@ -44,6 +44,23 @@ static int hex_digit(char c)
 	return -1;
 }
 
+const char *snp_shown(char *out, size_t max, const char *s, size_t len)
+{
+	size_t n = len < max ? len : max;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	strcpy(out + n, len > max ? "..." : "");
+	return out;
+}
+
+void snp_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int snp_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
 {
 	size_t n = strlen(hex);

@@ -19,6 +19,15 @@ struct snp_err {
 int snp_errf(struct snp_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Text from outside quoted in a message: the first max bytes of s[0..len)
+ * with anything but printable ASCII as '?', and "..." when cut, into out
+ * (max + 4 bytes); returns out.
+ */
+const char *snp_shown(char *out, size_t max, const char *s, size_t len);
+/* The same in place, uncut: every control byte and DEL of s becomes '?'. */
+void snp_printable(char *s);
+
 /* Lowercase hex of len bytes into out (2*len+1 bytes); returns out. */
 char *snp_hex(char *out, const void *buf, size_t len);
 /*
