@@ -788,21 +788,22 @@ int snp_verify_chain(const struct snp_verify_input *in, struct snp_verify_result
 
 /* r or s as an integer in [1, n-1]. */
 static int sig_scalar(mbedtls_mpi *x, const uint8_t *be, const mbedtls_ecp_group *grp,
-		      const char *name, struct snp_err *err)
+		      const char *what, const char *name, struct snp_err *err)
 {
 	char hex[2 * SNP_P384_SIZE + 1];
 
 	if (mbedtls_mpi_read_binary(x, be, SNP_P384_SIZE))
-		return snp_errf(err, -ENOMEM, "out of memory reading signature %s", name);
+		return snp_errf(err, -ENOMEM, "%s: out of memory reading %s", what, name);
 	if (mbedtls_mpi_cmp_int(x, 1) < 0 || mbedtls_mpi_cmp_mpi(x, &grp->N) >= 0)
 		return snp_errf(err, -EKEYREJECTED,
-				"report signature %s is 0x%s; it must be from 1 to the P-384 order minus 1",
-				name, snp_hex(hex, be, SNP_P384_SIZE));
+				"%s: %s is 0x%s; it must be from 1 to the P-384 order minus 1",
+				what, name, snp_hex(hex, be, SNP_P384_SIZE));
 	return 0;
 }
 
-int snp_verify_report_signature(const struct snp_report *report,
-				const uint8_t point[SNP_P384_POINT_SIZE], struct snp_err *err)
+int snp_verify_p384(const uint8_t point[SNP_P384_POINT_SIZE], const uint8_t r_be[SNP_P384_SIZE],
+		    const uint8_t s_be[SNP_P384_SIZE], const void *data, size_t len,
+		    const char *what, struct snp_err *err)
 {
 	mbedtls_ecp_group grp;
 	mbedtls_ecp_point q;
@@ -817,26 +818,35 @@ int snp_verify_report_signature(const struct snp_report *report,
 	if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP384R1) ||
 	    mbedtls_ecp_point_read_binary(&grp, &q, point, SNP_P384_POINT_SIZE) ||
 	    mbedtls_ecp_check_pubkey(&grp, &q)) {
-		ret = snp_errf(err, -EKEYREJECTED, "the VEK's public key is not a P-384 point");
+		ret = snp_errf(err, -EKEYREJECTED, "%s: the key is not a P-384 point", what);
 		goto out;
 	}
-	ret = sig_scalar(&r, report->sig_r, &grp, "R", err);
+	ret = sig_scalar(&r, r_be, &grp, what, "R", err);
 	if (!ret)
-		ret = sig_scalar(&s, report->sig_s, &grp, "S", err);
+		ret = sig_scalar(&s, s_be, &grp, what, "S", err);
 	if (ret)
 		goto out;
-	/* Over the bytes as signed: never a re-encoding of the fields. */
-	if (mbedtls_sha512(report->raw, SNP_REPORT_SIGNED_SIZE, hash, 1)) {
-		ret = snp_errf(err, -EIO, "SHA-384 failed");
+	if (mbedtls_sha512(data, len, hash, 1)) {
+		ret = snp_errf(err, -EIO, "%s: SHA-384 failed", what);
 		goto out;
 	}
 	if (mbedtls_ecdsa_verify(&grp, hash, sizeof(hash), &q, &r, &s))
-		ret = snp_errf(err, -EKEYREJECTED,
-			       "the ECDSA P-384 signature over report bytes 0x000-0x29F does not verify with the VEK's key");
+		ret = snp_errf(err, -EKEYREJECTED, "%s does not verify (ECDSA P-384, SHA-384)",
+			       what);
 out:
 	mbedtls_mpi_free(&r);
 	mbedtls_mpi_free(&s);
 	mbedtls_ecp_point_free(&q);
 	mbedtls_ecp_group_free(&grp);
 	return ret;
+}
+
+int snp_verify_report_signature(const struct snp_report *report,
+				const uint8_t point[SNP_P384_POINT_SIZE], struct snp_err *err)
+{
+	/* Over the bytes as signed: never a re-encoding of the fields. */
+	return snp_verify_p384(point, report->sig_r, report->sig_s, report->raw,
+			       SNP_REPORT_SIGNED_SIZE,
+			       "the report signature over bytes 0x000-0x29F with the VEK's key",
+			       err);
 }

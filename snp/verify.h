@@ -160,6 +160,16 @@ int snp_verify_report_signature(const struct snp_report *report,
 				const uint8_t point[SNP_P384_POINT_SIZE], struct snp_err *err);
 
 /*
+ * Any ECDSA P-384 signature with SHA-384 of data[0..len), as AMD lays them
+ * out (the report's, the ID block's): the point on the curve, r and s
+ * (big-endian) in [1, n-1]. what names the signature in err's message.
+ * -EKEYREJECTED when any of that fails.
+ */
+int snp_verify_p384(const uint8_t point[SNP_P384_POINT_SIZE], const uint8_t r_be[SNP_P384_SIZE],
+		    const uint8_t s_be[SNP_P384_SIZE], const void *data, size_t len,
+		    const char *what, struct snp_err *err);
+
+/*
  * A cache of verified VEK chains, so that a report from a known chip costs
  * little more than its ECDSA signature. An entry is found by the SHA-256
  * of the VEK's DER and of the anchor set it was verified against; the ARK
