@@ -28,7 +28,8 @@ enum measure_vmm {
 	/*
 	 * GCE as google/gce-tcb-verifier reconstructs it: no kernel hashes,
 	 * pre-validated memory as unmeasured pages, its own VMSA (RDX 0x600,
-	 * its PAT), the VMSA at the 48-bit (Milan) top page.
+	 * its PAT), the VMSA at the 48-bit (Milan) top page. Its VMSA
+	 * takes guest_features as given; GCE's launches use 0x1.
 	 */
 	MEASURE_VMM_GCE,
 };
