@@ -70,8 +70,11 @@ AGENT_LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(LUKS_SRCS)
 AGENT_SRCS := agent/main.c $(AGENT_LIB_SRCS) $(COMMON_SRCS)
 BROKER_SRCS := broker/main.c $(BROKER_LIB_SRCS) $(COMMON_SRCS)
 SIMD_SRCS := snp/sim/main.c $(SIM_SRCS) $(SNP_SRCS)
-# owner/ is the guest owner's tooling (the expected launch measurement).
-OWNER_LIB_SRCS := $(wildcard owner/*.c)
+# owner/ is the guest owner's tooling (expected launch measurement, ID
+# block, the broker policy from the same inputs). snp-owner links the
+# broker's policy module to write policies in the broker's own form.
+OWNER_LIB_SRCS := $(filter-out owner/main.c,$(wildcard owner/*.c))
+OWNER_SRCS := owner/main.c $(OWNER_LIB_SRCS) $(BROKER_LIB_SRCS) $(COMMON_SRCS)
 # Code the tests exercise: every library directory's sources.
 LIB_SRCS := $(COMMON_SRCS) $(SIM_SRCS) $(BROKER_LIB_SRCS) $(AGENT_LIB_SRCS) \
 	$(OWNER_LIB_SRCS)
@@ -82,10 +85,11 @@ obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 AGENT_OBJS := $(call obj,obj,$(AGENT_SRCS))
 BROKER_OBJS := $(call obj,obj,$(BROKER_SRCS))
 SIMD_OBJS := $(call obj,obj,$(SIMD_SRCS))
+OWNER_OBJS := $(call obj,obj,$(OWNER_SRCS))
 TEST_OBJS := $(call obj,obj,$(TEST_SRCS) $(LIB_SRCS))
 ASAN_TEST_OBJS := $(call obj,asan,$(TEST_SRCS) $(LIB_SRCS))
 
-PROGRAMS := $(BUILD)/snp-unseal $(BUILD)/snp-keybroker $(BUILD)/snp-sim
+PROGRAMS := $(BUILD)/snp-unseal $(BUILD)/snp-keybroker $(BUILD)/snp-sim $(BUILD)/snp-owner
 
 # The agent again, with agent/memscan.c built to scan its own memory for
 # secrets at exit (agent/memscan.h): the tests' check that none outlives use.
@@ -150,6 +154,11 @@ $(BUILD)/snp-keybroker: $(BROKER_OBJS)
 	$(Q)$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/snp-sim: $(SIMD_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# The guest owner's tool runs on the owner's machine, like the broker.
+$(BUILD)/snp-owner: $(OWNER_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -251,6 +260,10 @@ install: $(PROGRAMS)
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/snp-keybroker/snp-keybroker.conf ] || \
 		install -D -m 0640 broker/snp-keybroker.conf \
 		$(DESTDIR)$(SYSCONFDIR)/snp-keybroker/snp-keybroker.conf
+	$(call say,INSTALL,$(DESTDIR)$(BINDIR)/snp-owner)
+	$(Q)install -D -m 0755 $(BUILD)/snp-owner $(DESTDIR)$(BINDIR)/snp-owner
+	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man1/snp-owner.1)
+	$(Q)install -D -m 0644 docs/snp-owner.1 $(DESTDIR)$(MANDIR)/man1/snp-owner.1
 	$(call say,INSTALL,$(DESTDIR)$(BINDIR)/snp-sim)
 	$(Q)install -D -m 0755 $(BUILD)/snp-sim $(DESTDIR)$(BINDIR)/snp-sim
 	$(call say,INSTALL,$(DESTDIR)$(MANDIR)/man1/snp-sim.1)
