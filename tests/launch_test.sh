@@ -8,6 +8,10 @@ set -eu
 . "$TOP/tests/lib.sh"
 
 launch=$TOP/qemu-scripts/launch-snp-guest
+# The ID blocks here are made up: the measurement check with snp-owner is
+# tests/owner_test.sh's.
+SNP_OWNER=none
+export SNP_OWNER
 shared=$TOP/../shared
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
