@@ -48,6 +48,7 @@
 #include "proto/proto.h"
 #include "snp/fdio.h"
 #include "snp/sim/sim.h"
+#include "tests/shared.h"
 
 #define DEFAULT_SIM		TESTS_DIR "/data/sim"
 #define TLS_DIR			TESTS_DIR "/data/tls"
@@ -58,14 +59,6 @@
 #define REGISTRATION_MAX	4096
 #define BOUND_ROUNDS		5
 #define BOUND_ROUND_SECONDS	0.2
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The CPUs this process may run on: what client and broker share. */
 static int cores(void)
@@ -235,10 +228,10 @@ static void *client_main(void *arg)
 
 		if (i >= ld->total)
 			break;
-		start = now_s();
+		start = test_now_s();
 		if (attest(ld, &rc, &err))
 			record_error(ld, i, &err);
-		ld->latency_ms[i] = (now_s() - start) * 1e3;
+		ld->latency_ms[i] = (test_now_s() - start) * 1e3;
 	}
 	return NULL;
 }
@@ -300,7 +293,7 @@ static int run_clients(struct load *ld)
 		return -1;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, CLIENT_STACK);
-	start = now_s();
+	start = test_now_s();
 	for (started = 0; started < ld->clients; started++) {
 		cl[started].load = ld;
 		cl[started].index = started;
@@ -313,7 +306,7 @@ static int run_clients(struct load *ld)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(cl[i].thread, NULL);
 	if (started) {
-		report_run(ld, now_s() - start);
+		report_run(ld, test_now_s() - start);
 		ret = ld->errors || started < ld->clients ? -1 : 0;
 	}
 	pthread_attr_destroy(&attr);
@@ -673,14 +666,14 @@ static void bound_init(struct bound *b)
 /* Seconds per call of op over about BOUND_ROUND_SECONDS, or -1 when it failed. */
 static double time_op(const struct bound_op *op, struct bound *b)
 {
-	double start = now_s(), elapsed;
+	double start = test_now_s(), elapsed;
 	long n = 0;
 
 	do {
 		for (int i = 0; i < 4; i++, n++)
 			if (op->fn(b))
 				return -1;
-		elapsed = now_s() - start;
+		elapsed = test_now_s() - start;
 	} while (elapsed < BOUND_ROUND_SECONDS);
 	return elapsed / (double)n;
 }

@@ -35,27 +35,6 @@
 #define ROUNDS		7
 #define FIXTURE		"measure/fixtures/ovmf_AmdSev_suffix.bin"
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A fixed xorshift64 stream: the same bytes on every run. */
-static void fill_pseudo_random(uint8_t *buf, size_t len, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)(x >> 32);
-	}
-}
-
 /* The fixture page at the end of FW_SIZE pseudo-random bytes, or NULL. */
 static uint8_t *build_firmware(void)
 {
@@ -75,7 +54,7 @@ static uint8_t *build_firmware(void)
 			fclose(f);
 		return NULL;
 	}
-	fill_pseudo_random(fw, FW_SIZE - 4096, 1);
+	test_fill_pseudo_random(fw, FW_SIZE - 4096, 1);
 	got = fread(fw + FW_SIZE - 4096, 1, 4096, f);
 	fclose(f);
 	if (got != 4096) {
@@ -95,7 +74,7 @@ static const uint8_t *mapped_temp_file(size_t len, uint64_t seed)
 
 	if (fd >= 0 && buf) {
 		unlink(path);
-		fill_pseudo_random(buf, len, seed);
+		test_fill_pseudo_random(buf, len, seed);
 		if (write(fd, buf, len) == (ssize_t)len)
 			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	}
@@ -148,18 +127,18 @@ int main(void)
 		return 1;
 	}
 	for (int i = 0; i < ROUNDS; i++) {
-		t = now_s();
+		t = test_now_s();
 		if (measure_launch_digest(&in, digest, &err)) {
 			fprintf(stderr, "measure-bench: %s\n", err.msg);
 			return 1;
 		}
-		measure_s[i] = now_s() - t;
-		t = now_s();
+		measure_s[i] = test_now_s() - t;
+		t = test_now_s();
 		if (hash_bound(&in)) {
 			fprintf(stderr, "measure-bench: hashing failed\n");
 			return 1;
 		}
-		bound_s[i] = now_s() - t;
+		bound_s[i] = test_now_s() - t;
 	}
 	qsort(measure_s, ROUNDS, sizeof(double), cmp_double);
 	qsort(bound_s, ROUNDS, sizeof(double), cmp_double);

@@ -19,6 +19,7 @@
 
 #include "deps/mbedtls_sha256_x86.h"
 #include "tests/harness.h"
+#include "tests/shared.h"
 
 #define SHA256_LEN	32
 #define SHA224_LEN	28
@@ -31,19 +32,6 @@ static const char *use_path(int portable)
 {
 	return mbedtls_sha256_x86_force_portable(portable) ?
 	       "SHA extensions" : "portable C";
-}
-
-/* A fixed xorshift64 stream: the same "random" data on every run. */
-static void fill_pseudo_random(uint8_t *buf, size_t len, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)(x >> 32);
-	}
 }
 
 static void write_file(const char *path, const uint8_t *data, size_t len)
@@ -193,7 +181,7 @@ TEST(sha256_paths_and_sha256sum_agree_on_every_length_to_1000)
 	size_t differ = 0, len;
 	char name[16];
 
-	fill_pseudo_random(data, sizeof(data), 0x5a4e495f5348410full);
+	test_fill_pseudo_random(data, sizeof(data), 0x5a4e495f5348410full);
 	for (len = 0; len <= MAX_RANGE_LEN; len++) {
 		const uint8_t *msg = data + len % 7;
 
@@ -224,7 +212,7 @@ static void sha256_in_pieces(const uint8_t *buf, size_t len, uint64_t seed,
 	uint8_t sizes[4096];
 	size_t done = 0, i = 0;
 
-	fill_pseudo_random(sizes, sizeof(sizes), seed);
+	test_fill_pseudo_random(sizes, sizeof(sizes), seed);
 	mbedtls_sha256_init(&ctx);
 	CHECK(mbedtls_sha256_starts(&ctx, 0) == 0);
 	while (done < len) {
@@ -245,7 +233,7 @@ TEST(sha256_one_mib_whole_and_in_pieces_matches_sha256sum_on_both_paths)
 	uint8_t listed[1][SHA256_LEN], whole[SHA256_LEN], pieces[SHA256_LEN];
 
 	REQUIRE(buf != NULL);
-	fill_pseudo_random(buf, MIB, 0x0123456789abcdefull);
+	test_fill_pseudo_random(buf, MIB, 0x0123456789abcdefull);
 	write_file(test_path("m0000"), buf, MIB);
 	REQUIRE(sha256sum_files(listed, 1) == 1);
 	for (int portable = 0; portable <= 1; portable++) {
