@@ -33,11 +33,14 @@
 #                            holds ROOTDIR as ext4, encrypted by luks-fill
 #                            (no device-mapper needed). Sets E2E_UUID.
 #   e2e_sim_start            snp-sim serving a copy of tests/data/sim on
-#                            $E2E_W/sim.sock. Sets E2E_SIM_PID.
+#                            $E2E_W/sim.sock, its reports holding the
+#                            measurement snp-owner gives for $E2E_LAUNCH.
+#                            Sets E2E_SIM_PID.
 #   e2e_broker_setup         the broker's configuration ($E2E_BROKER_CONF),
-#                            state, and two policies: "default" (the
-#                            simulator's guest) and "other" (another
-#                            measurement: every report is refused).
+#                            state, and two policies written by snp-owner
+#                            policy: "default" (the launch $E2E_LAUNCH) and
+#                            "other" (the same with 4 vCPUs: another
+#                            measurement, every report is refused).
 #   e2e_broker_start         snp-keybroker serve on 127.0.0.1, a free port.
 #                            Sets E2E_PORT, E2E_BROKER_PID.
 #   e2e_broker_stop, e2e_sim_stop
@@ -118,7 +121,7 @@ e2e_init() {
 	mkdir -p "$E2E_W" || return 1
 	E2E_W=$(cd "$E2E_W" && pwd)
 	E2E_TLS=$TOP/tests/data/tls
-	for ei_prog in snp-unseal snp-keybroker snp-sim bin/broker-load bin/luks-fill; do
+	for ei_prog in snp-unseal snp-keybroker snp-sim snp-owner bin/broker-load bin/luks-fill; do
 		[ -x "$BUILD/$ei_prog" ] || e2e_err "$BUILD/$ei_prog is missing (make tools)" ||
 			return 1
 	done
@@ -226,10 +229,26 @@ e2e_start_daemon() {
 	done
 }
 
+# The SEV-SNP launch the simulated guest stands for: Debian's OVMF, the 2
+# vCPUs QEMU gives it here, launch-snp-guest's EPYC-v4. Its reports hold the
+# measurement snp-owner computes for it, and the broker's policies are
+# written by snp-owner from the same options, as a guest owner would.
+E2E_LAUNCH="--bios /usr/share/ovmf/OVMF.fd --smp 2 --cpu EPYC-v4"
+
+# e2e_owner CMD [ARGS...]: snp-owner CMD with the launch's options, then ARGS.
+e2e_owner() {
+	eo_cmd=$1
+	shift
+	# shellcheck disable=SC2086 # E2E_LAUNCH: words without spaces
+	"$BUILD/snp-owner" "$eo_cmd" $E2E_LAUNCH "$@"
+}
+
 e2e_sim_start() {
 	if [ ! -d "$E2E_W/sim" ]; then
 		cp -r "$TOP/tests/data/sim" "$E2E_W/sim" || return 1
-		echo "# the simulated guest of the QEMU demo" >"$E2E_W/sim.conf"
+		ess_ld=$(e2e_owner measure) || e2e_err "snp-owner measure failed" || return 1
+		printf '%s\n' "# the simulated guest of the QEMU demo, as launched with" \
+			"# $E2E_LAUNCH" "measurement = $ess_ld" >"$E2E_W/sim.conf"
 	fi
 	e2e_start_daemon sim 'listening on' "$BUILD/snp-sim" serve --state "$E2E_W/sim" \
 		--config "$E2E_W/sim.conf" --listen "unix:$E2E_W/sim.sock" || return 1
@@ -257,13 +276,15 @@ tls_key = $E2E_TLS/server.key
 state_dir = $E2E_W/broker-state
 trust_ark = $E2E_W/sim/ark.pem
 EOF
-	"$BUILD/bin/broker-load" policy --sim "$E2E_W/sim" >"$E2E_W/policy-default.json" ||
+	# The owner's part of a policy (TCB, products) for the simulator's chip;
+	# snp-owner adds what the launch fixes.
+	"$BUILD/bin/broker-load" policy --sim "$E2E_W/sim" >"$E2E_W/policy-base.json" ||
 		return 1
-	# The same policy for another launch measurement (01 repeated).
-	sed 's/"measurements":\["[0-9a-f]*"\]/"measurements":["'"$(printf '01%.0s' $(seq 48))"'"]/' \
-		"$E2E_W/policy-default.json" >"$E2E_W/policy-other.json" || return 1
-	! cmp -s "$E2E_W/policy-default.json" "$E2E_W/policy-other.json" ||
-		e2e_err "policy-other.json: no measurement replaced" || return 1
+	e2e_owner policy --from "$E2E_W/policy-base.json" \
+		--output "$E2E_W/policy-default.json" 2>"$E2E_W/owner.log" &&
+		e2e_owner policy --smp 4 --from "$E2E_W/policy-base.json" \
+			--output "$E2E_W/policy-other.json" 2>>"$E2E_W/owner.log" ||
+		e2e_err "snp-owner policy: $(cat "$E2E_W/owner.log")" || return 1
 	e2e_broker policy set default "$E2E_W/policy-default.json" >/dev/null &&
 		e2e_broker policy set other "$E2E_W/policy-other.json" >/dev/null
 }
