@@ -27,7 +27,7 @@ static void print_usage(FILE *out)
 	      "  key-digest KEYFILE\n"
 	      "      the SHA-384 digest a report carries for an ECDSA P-384 key\n"
 	      "  policy [LAUNCH OPTIONS] [--id-block FILE --id-auth FILE] [--host-data DATA]\n"
-	      "         [--from FILE] [--add] (--state DIR --name NAME | [--output FILE])\n"
+	      "         [--from FILE] [--add] (--state DIR --name NAME [--volume UUID] | [--output FILE])\n"
 	      "      measure, and write or update the snp-keybroker policy of the launch\n"
 	      "\n"
 	      "Launch options (launch-snp-guest's, with its defaults):\n"

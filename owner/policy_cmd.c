@@ -2,7 +2,8 @@
 /*
  * `snp-owner policy`: measure a launch and write the snp-keybroker policy
  * its guests must satisfy, into the broker's store (--state DIR --name
- * NAME, the policy there updated in place) or as JSON (--output, stdout).
+ * NAME, the policy there updated in place, and with --volume UUID made
+ * that volume's) or as JSON (--output, stdout).
  * The launch is given with launch-snp-guest's options, its ID block as the
  * files QEMU is given; nothing is copied by hand. The result passes the
  * broker's own policy_validate and is written in its canonical form.
@@ -32,6 +33,7 @@ enum {
 	OPT_NAME,
 	OPT_ADD,
 	OPT_OUTPUT,
+	OPT_VOLUME,
 };
 
 static const struct option policy_options[] = {
@@ -44,6 +46,7 @@ static const struct option policy_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "add", no_argument, NULL, OPT_ADD },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "volume", required_argument, NULL, OPT_VOLUME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -51,7 +54,7 @@ static const struct option policy_options[] = {
 struct policy_args {
 	struct launch launch;
 	const char *block_path, *auth_path, *host_data;
-	const char *from, *state, *name, *output;
+	const char *from, *state, *name, *output, *volume;
 	bool add;
 };
 
@@ -75,6 +78,7 @@ static int parse_args(int argc, char *argv[], struct policy_args *a)
 		case OPT_ADD: a->add = true; break;
 		case 'o':
 		case OPT_OUTPUT: a->output = optarg; break;
+		case OPT_VOLUME: a->volume = optarg; break;
 		default:
 			if (opt < LAUNCH_OPT_BIOS || opt >= LAUNCH_OPT_LAST)
 				return owner_usage("policy");
@@ -88,6 +92,8 @@ static int parse_args(int argc, char *argv[], struct policy_args *a)
 		return owner_fail(OWNER_USAGE, "policy: --id-block and --id-auth go together");
 	if (!a->state != !a->name)
 		return owner_fail(OWNER_USAGE, "policy: --state DIR and --name NAME go together");
+	if (a->volume && !a->state)
+		return owner_fail(OWNER_USAGE, "policy: --volume needs --state DIR --name NAME");
 	if (a->state && a->output)
 		return owner_fail(OWNER_USAGE, "policy: --output or --state, not both");
 	if (a->name && !policy_name_valid(a->name))
@@ -196,6 +202,23 @@ static int write_output(const char *path, const char *json, size_t len, struct s
 	return ret ? snp_errf(err, ret, "%s: %s", path ? path : "stdout", strerror(-ret)) : 0;
 }
 
+/* Refuse an unknown --volume before anything is stored. */
+static int check_volume(struct store *st, const char *volume, struct snp_err *err)
+{
+	char **ids;
+	size_t n, i;
+	int ret;
+
+	ret = store_volume_list(st, &ids, &n, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && strcmp(ids[i], volume); i++)
+		;
+	store_list_free(ids, n);
+	return i < n ? 0 : snp_errf(err, -ENOENT, "--volume %s: no such volume in the store",
+				    volume);
+}
+
 static int store_or_write(const struct policy_args *a, struct store *st, const struct policy *p,
 			  struct snp_err *err)
 {
@@ -214,9 +237,11 @@ static int store_or_write(const struct policy_args *a, struct store *st, const s
 		return ret;
 	if (policy_to_json(p, &json, &len))
 		return snp_errf(err, -ENOMEM, "cannot encode the policy");
-	if (st)
+	if (st) {
 		ret = store_policy_put(st, a->name, json, len, err);
-	else
+		if (!ret && a->volume)
+			ret = store_volume_set_policy(st, a->volume, a->name, err);
+	} else
 		ret = write_output(a->output, json, len, err);
 	free(json);
 	return ret;
@@ -232,6 +257,8 @@ static void print_summary(const struct policy_args *a, const struct launch_facts
 		p->n_measurements);
 	if (a->state)
 		fprintf(stderr, "snp-owner: stored policy %s in %s\n", a->name, a->state);
+	if (a->volume)
+		fprintf(stderr, "snp-owner: volume %s now has policy %s\n", a->volume, a->name);
 }
 
 static int run(const struct policy_args *a, struct snp_err *err)
@@ -245,6 +272,8 @@ static int run(const struct policy_args *a, struct snp_err *err)
 	ret = launch_facts(a, &facts, err);
 	if (!ret && a->state)
 		ret = store_open(&st, a->state, false, err);
+	if (!ret && a->volume)
+		ret = check_volume(st, a->volume, err);
 	if (!ret)
 		ret = base_policy(a, st, &p, err);
 	if (!ret)
@@ -269,7 +298,8 @@ int owner_policy_main(int argc, char *argv[])
 	if (ret == -1) {
 		printf("usage: snp-owner policy [LAUNCH OPTIONS] [--id-block FILE --id-auth FILE]\n"
 		       "         [--host-data DATA] [--from FILE] [--add]\n"
-		       "         (--state DIR --name NAME | [--output FILE])\nSee snp-owner(1).\n");
+		       "         (--state DIR --name NAME [--volume UUID] | [--output FILE])\n"
+		       "See snp-owner(1).\n");
 		return OWNER_OK;
 	}
 	if (ret)

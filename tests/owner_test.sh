@@ -312,6 +312,18 @@ t_status "policy --add: a second launch" 0 "$owner" policy $launch_args --smp 2 
 t_equal "policy --add: both measurements" "$(json_get "$tmp/stored.json" 'sorted(j["measurements"])')" \
 	"$(python3 -c 'import sys; print(sorted(sys.argv[1:]))' "$by_name" "$other")"
 
+# --volume: a new policy, and the volume moved to it; an unknown volume is
+# refused before anything is stored.
+t_status "policy --volume: stored and given to the volume" 0 "$owner" policy $launch_args \
+	--from "$tmp/base.json" --state "$tmp/state" --name launch2 --volume "$volume"
+t_contains "policy --volume: the broker shows the volume's new policy" \
+	"$("$broker" volume show "$volume" --config "$conf")" "launch2"
+refused "policy --volume: an unknown volume" "no such volume" policy $launch_args \
+	--from "$tmp/base.json" --state "$tmp/state" --name launch3 \
+	--volume 00000000-0000-4000-8000-000000000000
+t_status "policy --volume: nothing stored on refusal" 1 "$broker" policy show launch3 \
+	--config "$conf"
+
 # --- launch-snp-guest: the same inputs, checked by snp-owner
 t_status "launch-snp-guest --print-measurement" 0 env SNP_OWNER="$owner" sh "$launch" \
 	--print-measurement --bios "$amdsev" --smp 1 --cpu EPYC-Milan --kernel "$tmp/kernel"
