@@ -77,13 +77,6 @@ static void rng_close(struct rng *rng)
 	mbedtls_entropy_free(&rng->entropy);
 }
 
-/* Little-endian fields to big-endian numbers and back. */
-static void reverse_copy(uint8_t *dst, const uint8_t *src, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = src[len - 1 - i];
-}
-
 /* ---- the ID block ---- */
 
 void id_block_encode(const struct id_block *b, uint8_t out[ID_BLOCK_SIZE])
@@ -208,8 +201,8 @@ static int key_finish(struct owner_key *key, struct rng *rng, struct snp_err *er
 		return snp_errf(err, -EKEYREJECTED, "cannot export the key's P-384 point");
 	memset(key->amd, 0, sizeof(key->amd));
 	snp_put_le32(key->amd, AMD_CURVE_P384);
-	reverse_copy(key->amd + AMD_KEY_OFF_QX, point + 1, SNP_P384_SIZE);
-	reverse_copy(key->amd + AMD_KEY_OFF_QY, point + 1 + SNP_P384_SIZE, SNP_P384_SIZE);
+	snp_reverse_copy(key->amd + AMD_KEY_OFF_QX, point + 1, SNP_P384_SIZE);
+	snp_reverse_copy(key->amd + AMD_KEY_OFF_QY, point + 1 + SNP_P384_SIZE, SNP_P384_SIZE);
 	return 0;
 }
 
@@ -425,8 +418,8 @@ static int amd_key_point(const uint8_t *auth, size_t off, const char *name,
 	if (ret)
 		return ret;
 	point[0] = 0x04;
-	reverse_copy(point + 1, k + AMD_KEY_OFF_QX, SNP_P384_SIZE);
-	reverse_copy(point + 1 + SNP_P384_SIZE, k + AMD_KEY_OFF_QY, SNP_P384_SIZE);
+	snp_reverse_copy(point + 1, k + AMD_KEY_OFF_QX, SNP_P384_SIZE);
+	snp_reverse_copy(point + 1 + SNP_P384_SIZE, k + AMD_KEY_OFF_QY, SNP_P384_SIZE);
 	return 0;
 }
 
@@ -447,8 +440,8 @@ static int check_sig(const uint8_t *auth, size_t off, size_t key_off, const char
 				 what, err);
 	if (ret)
 		return ret;
-	reverse_copy(r, sig + AMD_SIG_OFF_R, SNP_P384_SIZE);
-	reverse_copy(s, sig + AMD_SIG_OFF_S, SNP_P384_SIZE);
+	snp_reverse_copy(r, sig + AMD_SIG_OFF_R, SNP_P384_SIZE);
+	snp_reverse_copy(s, sig + AMD_SIG_OFF_S, SNP_P384_SIZE);
 	return snp_verify_p384(point, r, s, data, len, what, err);
 }
 

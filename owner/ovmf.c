@@ -41,12 +41,6 @@ struct ovmf_entry {
 	size_t len;
 };
 
-/* The table's entry sizes; snp/bytes.h has no 16-bit reader. */
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 enum { ENTRY_METADATA, ENTRY_RESET_BLOCK, ENTRY_HASH_TABLE, ENTRY_COUNT };
 
 const char *ovmf_section_name(enum ovmf_section_type type)
@@ -114,7 +108,7 @@ static int walk_table(const uint8_t *fw, size_t len, struct ovmf_entry *known,
 		      struct snp_err *err)
 {
 	size_t footer = len - OVMF_FOOTER_OFFSET;
-	size_t table_size = get_le16(fw + footer);
+	size_t table_size = snp_get_le16(fw + footer);
 	size_t start, end;
 	int ret;
 
@@ -129,7 +123,7 @@ static int walk_table(const uint8_t *fw, size_t len, struct ovmf_entry *known,
 	start = footer - (table_size - OVMF_ENTRY_HEADER_SIZE);
 	for (end = footer; end - start >= OVMF_ENTRY_HEADER_SIZE;) {
 		size_t hdr = end - OVMF_ENTRY_HEADER_SIZE;
-		size_t size = get_le16(fw + hdr);
+		size_t size = snp_get_le16(fw + hdr);
 
 		if (size < OVMF_ENTRY_HEADER_SIZE || size > end - start)
 			return snp_errf(err, -EINVAL,

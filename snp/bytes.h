@@ -6,11 +6,18 @@
  * Byte buffers: little-endian integers, as the SNP firmware ABI, the
  * certificate table and the simulator's wire protocol all lay them out
  * (byte by byte, so alignment and the host's order never matter), and
- * the all-zero test that reserved fields need.
+ * the all-zero test that reserved fields need, and the byte reversal
+ * between AMD's little-endian big numbers (signatures, key coordinates)
+ * and the big-endian ones of mbedTLS.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+static inline uint16_t snp_get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static inline uint32_t snp_get_le32(const uint8_t *p)
 {
@@ -43,6 +50,13 @@ static inline bool snp_all_zero(const void *buf, size_t len)
 	for (size_t i = 0; i < len; i++)
 		acc |= p[i];
 	return acc == 0;
+}
+
+/* dst = src with its len bytes in reverse order (they must not overlap). */
+static inline void snp_reverse_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = src[len - 1 - i];
 }
 
 #endif

@@ -271,12 +271,6 @@ static int check_header(const uint8_t *buf, struct snp_err *err)
 }
 
 /* R and S are little-endian; the ECDSA code takes big-endian. */
-static void reverse_copy(uint8_t *dst, const uint8_t *src, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = src[len - 1 - i];
-}
-
 static void decode_fields(const uint8_t *b, struct snp_report *r)
 {
 	r->version = snp_get_le32(b + SNP_OFF_VERSION);
@@ -313,8 +307,8 @@ static void decode_fields(const uint8_t *b, struct snp_report *r)
 		r->launch_mit_vector = snp_get_le64(b + SNP_OFF_LAUNCH_MIT_VECTOR);
 		r->current_mit_vector = snp_get_le64(b + SNP_OFF_CURRENT_MIT_VECTOR);
 	}
-	reverse_copy(r->sig_r, b + SNP_OFF_SIG_R, SNP_P384_SIZE);
-	reverse_copy(r->sig_s, b + SNP_OFF_SIG_S, SNP_P384_SIZE);
+	snp_reverse_copy(r->sig_r, b + SNP_OFF_SIG_R, SNP_P384_SIZE);
+	snp_reverse_copy(r->sig_s, b + SNP_OFF_SIG_S, SNP_P384_SIZE);
 
 	snp_policy_decode(r->policy, &r->policy_bits);
 	r->signing_key = (enum snp_signing_key)((r->key_info & SNP_KEY_INFO_SIGNING_KEY_MASK) >>

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "owner/idblock.h"
+#include "snp/bytes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,14 +21,6 @@ static void check_refusal(int ret, const struct snp_err *err)
 	for (const char *p = err->msg; *p; p++)
 		if (*p < 0x20 || *p >= 0x7f)
 			abort();
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,10 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = id_auth_verify(block, auth, &has_author, id_digest, author_digest, &err);
 	if (ret) {
 		check_refusal(ret, &err);
-		if (!all_zero(id_digest, sizeof(id_digest)) ||
-		    !all_zero(author_digest, sizeof(author_digest)))
+		if (!snp_all_zero(id_digest, sizeof(id_digest)) ||
+		    !snp_all_zero(author_digest, sizeof(author_digest)))
 			abort();
-	} else if (!has_author && !all_zero(author_digest, sizeof(author_digest))) {
+	} else if (!has_author && !snp_all_zero(author_digest, sizeof(author_digest))) {
 		abort();
 	}
 	free(auth);
