@@ -28,24 +28,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_sim NAME CONFIG-TEXT: a simulator on $tmp/NAME.sock with that configuration.
-start_sim() {
-	printf '%s\n' "$2" >"$tmp/$1.conf"
-	"$sim" serve --state "$tmp/sim" --config "$tmp/$1.conf" --listen "unix:$tmp/$1.sock" \
-		2>"$tmp/$1.log" &
-	pids="$pids $!"
-	if t_wait_for "$tmp/$1.log" 'listening on' "$!"; then
-		t_ok "simulator $1 started"
-	else
-		t_fail "simulator $1 started" "$(cat "$tmp/$1.log")"
-	fi
-}
-
 cp -r "$TOP/tests/data/sim" "$tmp/sim"
-start_sim good "# the default guest"
-start_sim debug "policy = 0xb0000"
-start_sim vmpl1 "guest_vmpl = 1"
-start_sim measured "measurement = $(printf '01%.0s' $(seq 48))"
+t_start_sim good "# the default guest"
+t_start_sim debug "policy = 0xb0000"
+t_start_sim vmpl1 "guest_vmpl = 1"
+t_start_sim measured "measurement = $(printf '01%.0s' $(seq 48))"
 
 # The broker's configuration: short limits, so that the tests of them are quick.
 conf=$tmp/broker.conf

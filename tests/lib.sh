@@ -70,3 +70,19 @@ t_wait_for() {
 		sleep 0.1
 	done
 }
+
+# t_start_sim NAME CONFIG-TEXT: snp-sim ($sim) serving the state $tmp/sim
+# with that configuration on $tmp/NAME.sock, its log in $tmp/NAME.log; its
+# pid is added to $pids (for the suite's cleanup). One check: it started.
+# shellcheck disable=SC2154 # sim and tmp are the calling suite's
+t_start_sim() {
+	printf '%s\n' "$2" >"$tmp/$1.conf"
+	"$sim" serve --state "$tmp/sim" --config "$tmp/$1.conf" --listen "unix:$tmp/$1.sock" \
+		2>"$tmp/$1.log" &
+	pids="$pids $!"
+	if t_wait_for "$tmp/$1.log" 'listening on' "$!"; then
+		t_ok "simulator $1 started"
+	else
+		t_fail "simulator $1 started" "$(cat "$tmp/$1.log")"
+	fi
+}

@@ -260,25 +260,14 @@ t_equal "policy: stored: the measurement" "$(json_get "$tmp/stored.json" 'j["mea
 
 # The guest as the simulator reports it: what the firmware would put in a
 # report of this launch (the ID block's fields, the digests of its keys).
-start_sim() {
-	printf '%s\n' "$2" >"$tmp/$1.conf"
-	"$sim" serve --state "$tmp/sim" --config "$tmp/$1.conf" --listen "unix:$tmp/$1.sock" \
-		2>"$tmp/$1.log" &
-	pids="$pids $!"
-	if t_wait_for "$tmp/$1.log" 'listening on' "$!"; then
-		t_ok "simulator $1 started"
-	else
-		t_fail "simulator $1 started" "$(cat "$tmp/$1.log")"
-	fi
-}
 guest_conf() {
 	printf '%s\n' "measurement = $1" "policy = 0x30000" "family_id = $family" \
 		"image_id = $image" "guest_svn = 7" "id_key_digest = $(amd_digest "$id_key")" \
 		"author_key_en = yes" "author_key_digest = $(amd_digest "$author_key")"
 }
 other=$("$owner" measure $launch_args --smp 2)
-start_sim launched "$(guest_conf "$by_name")"
-start_sim other "$(guest_conf "$other")"
+t_start_sim launched "$(guest_conf "$by_name")"
+t_start_sim other "$(guest_conf "$other")"
 
 volume=6a1c0de2-8f3b-4d7e-a1b9-2c3d4e5f6a7b
 secret=$(head -c 32 /dev/urandom | base64)
