@@ -36,6 +36,9 @@ t_status "the installed agent runs" 0 "$dest/opt/su/sbin/snp-unseal" --version
 t_check "install puts snp-keybroker in PREFIX/sbin" test -x "$dest/opt/su/sbin/snp-keybroker"
 t_check "install puts snp-sim in PREFIX/bin" test -x "$dest/opt/su/bin/snp-sim"
 t_check "install puts the man pages in place" test -f "$dest/opt/su/share/man/man8/snp-keybroker.8" -a -f "$dest/opt/su/share/man/man1/snp-sim.1"
+t_check "install puts snp-owner and its man page in place" test -x "$dest/opt/su/bin/snp-owner" \
+	-a -f "$dest/opt/su/share/man/man1/snp-owner.1"
+t_status "the installed snp-owner runs" 0 "$dest/opt/su/bin/snp-owner" --help
 rm -rf "$dest"
 
 t_done
