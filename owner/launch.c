@@ -35,7 +35,8 @@ void launch_init(struct launch *l)
 	memset(l, 0, sizeof(*l));
 	l->bios = LAUNCH_DEFAULT_BIOS;
 	l->smp = LAUNCH_DEFAULT_SMP;
-	l->cpu = LAUNCH_DEFAULT_CPU;
+	/* A name in vmsa.c's table: the lookup cannot fail. */
+	vmsa_cpu_signature_by_name(LAUNCH_DEFAULT_CPU, &l->vcpu_sig);
 	l->vcpu_fms[0] = l->vcpu_fms[1] = l->vcpu_fms[2] = -1;
 	l->guest_features = 0x1;
 	l->vmm = MEASURE_VMM_QEMU;
@@ -140,7 +141,6 @@ static int parse_value(struct launch *l, int opt, const char *arg, struct snp_er
 		if (vmsa_cpu_signature_by_name(arg, &l->vcpu_sig))
 			return snp_errf(err, -EINVAL, "--cpu: '%s' is not an EPYC model snp-owner knows (EPYC, EPYC-Rome, EPYC-Milan, EPYC-Genoa, EPYC-Turin, with -vN)",
 					arg);
-		l->cpu = arg;
 		return 0;
 	case LAUNCH_OPT_VCPU_SIG:
 		ret = launch_parse_u64("--vcpu-sig", arg, UINT32_MAX, &v, err);
@@ -195,10 +195,6 @@ int launch_option(struct launch *l, int opt, const char *arg, struct snp_err *er
 	}
 	if (!ret)
 		l->given |= 1u << (opt - LAUNCH_OPT_BIOS);
-	if (opt == LAUNCH_OPT_OVMF_HASH && !ret)
-		l->has_ovmf_hash = true;
-	if (opt == LAUNCH_OPT_MEASUREMENT && !ret)
-		l->has_measurement = true;
 	return ret;
 }
 
@@ -242,6 +238,7 @@ static void unmap_file(struct mapped *m)
 	m->data = NULL;
 }
 
+/* --cpu or --vcpu-sig (in l->vcpu_sig), or the three parts of a signature. */
 static int vcpu_signature(const struct launch *l, uint32_t *sig, struct snp_err *err)
 {
 	int n = (l->vcpu_fms[0] >= 0) + (l->vcpu_fms[1] >= 0) + (l->vcpu_fms[2] >= 0);
@@ -254,18 +251,10 @@ static int vcpu_signature(const struct launch *l, uint32_t *sig, struct snp_err 
 				"give the vCPU as one of --cpu, --vcpu-sig or --vcpu-family/-model/-stepping");
 	if (launch_given(l, LAUNCH_OPT_VCPU_SIG) && launch_given(l, LAUNCH_OPT_CPU))
 		return snp_errf(err, -EINVAL, "--cpu and --vcpu-sig both name the vCPU: give one");
-	if (n) {
-		*sig = vmsa_cpu_signature((unsigned int)l->vcpu_fms[0],
-					  (unsigned int)l->vcpu_fms[1],
-					  (unsigned int)l->vcpu_fms[2]);
-		return 0;
-	}
-	if (launch_given(l, LAUNCH_OPT_VCPU_SIG)) {
-		*sig = l->vcpu_sig;
-		return 0;
-	}
-	return vmsa_cpu_signature_by_name(l->cpu, sig) ?
-		snp_errf(err, -EINVAL, "--cpu: '%s' is not an EPYC model snp-owner knows", l->cpu) : 0;
+	*sig = n ? vmsa_cpu_signature((unsigned int)l->vcpu_fms[0], (unsigned int)l->vcpu_fms[1],
+				      (unsigned int)l->vcpu_fms[2]) :
+		   l->vcpu_sig;
+	return 0;
 }
 
 /* What QEMU is given but does not measure, said rather than hidden. */
@@ -328,7 +317,7 @@ int launch_measure(const struct launch *l, uint8_t out[MEASURE_DIGEST_SIZE],
 	if (!notes)
 		notes = scratch;
 	notes[0] = '\0';
-	if (l->has_measurement) {
+	if (launch_given(l, LAUNCH_OPT_MEASUREMENT)) {
 		if (l->given & MEASURED_INPUTS)
 			return snp_errf(err, -EINVAL,
 					"--measurement takes the place of measuring: leave out the firmware, kernel and vCPU options");
@@ -343,7 +332,7 @@ int launch_measure(const struct launch *l, uint8_t out[MEASURE_DIGEST_SIZE],
 	in.vcpus = l->smp;
 	in.guest_features = l->guest_features;
 	in.vmm = l->vmm;
-	in.ovmf_hash = l->has_ovmf_hash ? l->ovmf_hash : NULL;
+	in.ovmf_hash = launch_given(l, LAUNCH_OPT_OVMF_HASH) ? l->ovmf_hash : NULL;
 	ret = measure_files(l, &in, out, err);
 	if (!ret)
 		note_unmeasured(l, notes);

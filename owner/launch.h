@@ -71,17 +71,13 @@ struct launch {
 	const char *bios, *kernel, *initrd, *append;
 	bool kernel_hashes;
 	unsigned int smp;
-	const char *cpu;		/* NULL when a signature was given instead */
-	bool has_vcpu_sig;
-	uint32_t vcpu_sig;
+	uint32_t vcpu_sig;		/* --cpu's (EPYC-v4's by default) or --vcpu-sig */
 	int vcpu_fms[3];		/* family, model, stepping; -1 unset */
 	uint64_t guest_features;
 	enum measure_vmm vmm;
-	bool has_ovmf_hash;
-	uint8_t ovmf_hash[MEASURE_DIGEST_SIZE];
+	uint8_t ovmf_hash[MEASURE_DIGEST_SIZE];		/* with --ovmf-hash */
 	uint64_t policy;
 	/* --measurement: a digest computed elsewhere, in place of measuring. */
-	bool has_measurement;
 	uint8_t measurement[MEASURE_DIGEST_SIZE];
 	unsigned int given;		/* bit (opt - LAUNCH_OPT_BIOS) per option seen */
 };

@@ -219,6 +219,14 @@ static int check_volume(struct store *st, const char *volume, struct snp_err *er
 				    volume);
 }
 
+static bool has_min_tcb(const struct policy *p)
+{
+	for (size_t i = 0; i < sizeof(p->min_tcb) / sizeof(p->min_tcb[0]); i++)
+		if (p->min_tcb[i].set)
+			return true;
+	return false;
+}
+
 static int store_or_write(const struct policy_args *a, struct store *st, const struct policy *p,
 			  struct snp_err *err)
 {
@@ -227,8 +235,7 @@ static int store_or_write(const struct policy_args *a, struct store *st, const s
 	int ret;
 
 	ret = policy_validate(p, err);
-	if (ret == -EINVAL && !p->allow_any_tcb && !p->min_tcb[0].set && !p->min_tcb[1].set &&
-	    !p->min_tcb[2].set && !p->min_tcb[3].set) {
+	if (ret == -EINVAL && !p->allow_any_tcb && !has_min_tcb(p)) {
 		memcpy(why, err->msg, sizeof(why));
 		return snp_errf(err, ret, "%s (start from a policy that sets min_tcb: --from FILE, or a stored one by --name)",
 				why);

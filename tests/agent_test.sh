@@ -19,6 +19,7 @@ memscan=$BUILD/bin/snp-unseal-memscan
 tls=$TOP/tests/data/tls
 tmp=$(mktemp -d)
 pids=""
+broker_pid=""
 loopdev=""
 
 # The agent's bounds in these tests: short, so that the matrix is quick.
@@ -27,7 +28,7 @@ margin_ms=2000
 quick_ms=1500	# what a final error may take
 
 cleanup() {
-	for pid in $pids; do
+	for pid in $pids $broker_pid; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -104,16 +105,11 @@ sed 's/"measurements":\["0*"\]/"measurements":["'"$(printf '01%.0s' $(seq 48))"'
 	"$tmp/policy.json" >"$tmp/strict.json"
 t_status "broker: policy strict (another measurement)" 0 \
 	"$broker" policy set strict "$tmp/strict.json" --config "$conf"
-"$broker" serve --config "$conf" --print-port "$tmp/port" 2>"$tmp/broker.log" &
-broker_pid=$!
-pids="$pids $broker_pid"
-if ! t_wait_for "$tmp/port" '[0-9]' "$broker_pid"; then
+if ! t_start_broker; then
 	t_fail "broker starts" "$(cat "$tmp/broker.log")"
 	t_done
 	exit 1
 fi
-port=$(head -n 1 "$tmp/port")
-url=https://broker.test:$port
 
 # Two LUKS2 images: img (enrolled and registered) and img2 (for refusals
 # about the volume). A known volume key, so that the memory scan can look for it.

@@ -63,17 +63,13 @@ printf '{"version":1,"volume":"%s","secret":"%s"}\n' "$volume" "$secret" >"$tmp/
 umask 022
 t_status "volume add" 0 "$broker" volume add --from "$tmp/reg.json" --config "$conf"
 
-"$broker" serve --config "$conf" --print-port "$tmp/port" 2>"$tmp/broker.log" &
-broker_pid=$!
-if t_wait_for "$tmp/port" '[0-9]' "$broker_pid"; then
+if t_start_broker; then
 	t_ok "broker started"
 else
 	t_fail "broker started" "$(cat "$tmp/broker.log")"
 	t_done
 	exit 1
 fi
-port=$(head -n 1 "$tmp/port")
-url=https://broker.test:$port
 log=$(cat "$tmp/broker.log")
 t_contains "startup says TEST ONLY for the extra ARK" "$log" "TEST ONLY"
 t_contains "startup names the bound port" "$log" "addresses=127.0.0.1:$port"

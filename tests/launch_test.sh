@@ -38,20 +38,12 @@ t_dry() {
 	fi
 }
 
-# t_refused NAME NEEDLE OPTION...: exit 2 with a message holding NEEDLE,
-# nothing on standard output.
+# t_refused NAME NEEDLE OPTION...: the script with those options exits 2
+# with a message holding NEEDLE, printing no command.
 t_refused() {
 	tr_name=$1 tr_needle=$2
 	shift 2
-	tr_status=0
-	sh "$launch" "$@" >"$tmp/stdout" 2>"$tmp/stderr" || tr_status=$?
-	if [ "$tr_status" -ne 2 ]; then
-		t_fail "$tr_name" "exit $tr_status, wanted 2" "$(cat "$tmp/stderr")"
-	elif [ -s "$tmp/stdout" ]; then
-		t_fail "$tr_name" "printed a command: $(cat "$tmp/stdout")"
-	else
-		t_contains "$tr_name" "$(cat "$tmp/stderr")" "$tr_needle"
-	fi
+	t_refused_run "$tr_name" "$tr_needle" sh "$launch" "$@"
 }
 
 # The fixed head of every command: machine, memory backend and SNP object.

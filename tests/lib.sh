@@ -53,6 +53,23 @@ t_contains() {
 	esac
 }
 
+# t_refused_run NAME NEEDLE CMD...: CMD exits 2 (bad usage or input) with
+# NEEDLE in its message and nothing on standard output. Files in $tmp.
+t_refused_run() {
+	trr_name=$1 trr_needle=$2
+	shift 2
+	trr_status=0
+	# shellcheck disable=SC2154 # tmp is the calling suite's
+	"$@" >"$tmp/refused.out" 2>"$tmp/refused.err" || trr_status=$?
+	if [ "$trr_status" -ne 2 ]; then
+		t_fail "$trr_name" "exit $trr_status, wanted 2" "$(cat "$tmp/refused.err")"
+	elif [ -s "$tmp/refused.out" ]; then
+		t_fail "$trr_name" "printed: $(cat "$tmp/refused.out")"
+	else
+		t_contains "$trr_name" "$(cat "$tmp/refused.err")" "$trr_needle"
+	fi
+}
+
 t_done() {
 	echo "$t_passed passed, $t_failed failed"
 	[ "$t_failed" -eq 0 ]
@@ -85,4 +102,16 @@ t_start_sim() {
 	else
 		t_fail "simulator $1 started" "$(cat "$tmp/$1.log")"
 	fi
+}
+
+# t_start_broker: "$broker" serve --config "$conf" in the background, its log
+# in $tmp/broker.log; waits for the port it bound. Sets broker_pid, port and
+# url (https://broker.test:PORT); 1 when it did not start.
+# shellcheck disable=SC2154,SC2034 # broker, conf, tmp in; broker_pid, port, url out
+t_start_broker() {
+	"$broker" serve --config "$conf" --print-port "$tmp/port" 2>"$tmp/broker.log" &
+	broker_pid=$!
+	t_wait_for "$tmp/port" '[0-9]' "$broker_pid" || return 1
+	port=$(head -n 1 "$tmp/port")
+	url=https://broker.test:$port
 }

@@ -20,9 +20,10 @@ tls=$TOP/tests/data/tls
 measure=$TOP/../shared/testdata/measure
 tmp=$(mktemp -d)
 pids=""
+broker_pid=""
 
 cleanup() {
-	for pid in $pids; do
+	for pid in $pids $broker_pid; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -102,19 +103,11 @@ else
 fi
 
 # --- measure: refusals, each naming what is wrong, nothing on stdout
-# refused NAME NEEDLE ARGS...: exit 2, NEEDLE in the message, no digest printed.
+# refused NAME NEEDLE ARGS...: snp-owner ARGS exits 2, NEEDLE in the message, no digest printed.
 refused() {
 	rf_name=$1 rf_needle=$2
 	shift 2
-	rf_status=0
-	"$owner" "$@" >"$tmp/out" 2>"$tmp/err" || rf_status=$?
-	if [ "$rf_status" -ne 2 ]; then
-		t_fail "$rf_name" "exit $rf_status, wanted 2" "$(cat "$tmp/err")"
-	elif [ -s "$tmp/out" ]; then
-		t_fail "$rf_name" "printed: $(cat "$tmp/out")"
-	else
-		t_contains "$rf_name" "$(cat "$tmp/err")" "$rf_needle"
-	fi
+	t_refused_run "$rf_name" "$rf_needle" "$owner" "$@"
 }
 head -c 4000 "$amdsev" >"$tmp/short.bin"
 refused "refused: firmware not whole pages" "4096" measure --bios "$tmp/short.bin"
@@ -276,11 +269,8 @@ printf '{"version":1,"volume":"%s","secret":"%s"}\n' "$volume" "$secret" >"$tmp/
 umask 022
 t_status "volume add under the launch's policy" 0 "$broker" volume add --from "$tmp/reg.json" \
 	--policy launch --config "$conf"
-"$broker" serve --config "$conf" --print-port "$tmp/port" 2>"$tmp/broker.log" &
-pids="$pids $!"
-if t_wait_for "$tmp/port" '[0-9]' "$!"; then
+if t_start_broker; then
 	t_ok "broker started"
-	url=https://broker.test:$(head -n 1 "$tmp/port")
 	probe() {
 		"$broker" probe "$url" --ca "$tls/ca.pem" --connect-to 127.0.0.1 \
 			--sim "unix:$tmp/$1.sock" --timeout 10s --volume "$volume" \
